@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The sessmgrd interface, spoken peer-to-peer with sd-bus over a Unix socket.
+ * Documented in man/sessmgrd.8.scd; changing a name here breaks installed PAM modules. */
+
+#define SESSMGR_OBJECT_PATH     "/org/sessmgr1"
+#define SESSMGR_INTERFACE       "org.sessmgr.Manager1"
+
+/* OpenSession(a{sv} record) -> (t id)           root only
+ * CloseSession(t id, s reason) -> ()            root only
+ * ListSessions(u uid) -> (aa{sv} records)       own uid; root: any uid, or SESSMGR_UID_ALL
+ * GetSession(t id) -> (a{sv} record)            owner or root, others get NoSuchSession */
+#define SESSMGR_UID_ALL ((uint32_t) -1)
+
+#define SESSMGR_ERROR_NO_SUCH_SESSION   "org.sessmgr.Error.NoSuchSession"
+#define SESSMGR_ERROR_STORE             "org.sessmgr.Error.StoreFailed"
+#define SESSMGR_ERROR_INVALID_RECORD    "org.sessmgr.Error.InvalidRecord"

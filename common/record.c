@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+#include "record-fields.h"
+
+static const char *const session_state_names[_SESSION_STATE_MAX] = {
+        [SESSION_ACTIVE]  = "active",
+        [SESSION_CLOSING] = "closing",
+        [SESSION_CLOSED]  = "closed",
+};
+
+const char *session_state_to_string(SessionState state) {
+        if (state < 0 || state >= _SESSION_STATE_MAX)
+                return NULL;
+        return session_state_names[state];
+}
+
+SessionState session_state_from_string(const char *s) {
+        if (!s)
+                return _SESSION_STATE_INVALID;
+        for (SessionState state = 0; state < _SESSION_STATE_MAX; state++)
+                if (strcmp(session_state_names[state], s) == 0)
+                        return state;
+        return _SESSION_STATE_INVALID;
+}
+
+#define FIELD(name, kind) { #name, kind, offsetof(SessionRecord, name) }
+
+const RecordField record_fields[] = {
+        FIELD(id,               FIELD_UINT64),
+        FIELD(logind_session,   FIELD_STRING),
+        FIELD(boot_id,          FIELD_STRING),
+        FIELD(uid,              FIELD_UINT32),
+        FIELD(user,             FIELD_STRING),
+        FIELD(service,          FIELD_STRING),
+        FIELD(tty,              FIELD_STRING),
+        FIELD(seat,             FIELD_STRING),
+        FIELD(vt,               FIELD_UINT32),
+        FIELD(remote_host,      FIELD_STRING),
+        FIELD(remote_address,   FIELD_STRING),
+        FIELD(remote_port,      FIELD_UINT16),
+        FIELD(leader_pid,       FIELD_UINT32),
+        FIELD(login_time_usec,  FIELD_TIME),
+        FIELD(last_active_usec, FIELD_TIME),
+        FIELD(state,            FIELD_STATE),
+        FIELD(end_time_usec,    FIELD_TIME),
+        FIELD(end_reason,       FIELD_STRING),
+};
+const size_t record_fields_count = ELEMENTSOF(record_fields);
+
+void session_record_done(SessionRecord *record) {
+        if (!record)
+                return;
+        for (size_t i = 0; i < record_fields_count; i++)
+                if (record_fields[i].type == FIELD_STRING) {
+                        char **s = record_field_string(record, &record_fields[i]);
+                        free(*s);
+                        *s = NULL;
+                }
+}
+
+void session_record_array_free(SessionRecord *records, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                session_record_done(records + i);
+        free(records);
+}
+
+int record_set_string(char **field, const char *value) {
+        char *copy = NULL;
+
+        if (!isempty(value)) {
+                copy = strdup(value);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static bool string_is_printable(const char *s) {
+        /* Records end up in terminals: no control characters, which could
+         * rewrite what an administrator sees. UTF-8 validity is checked by sd-bus. */
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+int session_record_validate(const SessionRecord *record, const char **ret_reason) {
+        const char *reason = NULL;
+
+        if (record->uid == (uid_t) -1)
+                reason = "the record has no uid";
+        else if (isempty(record->user))
+                reason = "the record has no user name";
+        else if (record->state < 0 || record->state >= _SESSION_STATE_MAX)
+                reason = "the record has an invalid state";
+        else if (record->login_time_usec < 0 || record->last_active_usec < 0 || record->end_time_usec < 0)
+                reason = "the record has a negative time";
+        else
+                for (size_t i = 0; i < record_fields_count; i++) {
+                        const RecordField *field = &record_fields[i];
+                        const char *s;
+
+                        if (field->type != FIELD_STRING)
+                                continue;
+                        s = *record_field_string((SessionRecord *) record, field);
+                        if (!s)
+                                continue;
+                        if (strlen(s) > RECORD_STRING_MAX || !string_is_printable(s)) {
+                                reason = "a text field is too long or contains control characters";
+                                break;
+                        }
+                }
+
+        if (ret_reason)
+                *ret_reason = reason;
+        return reason ? -EINVAL : 0;
+}
+
+static char field_signature(FieldType type) {
+        switch (type) {
+        case FIELD_STRING:
+        case FIELD_STATE:  return 's';
+        case FIELD_UINT64: return 't';
+        case FIELD_UINT32: return 'u';
+        case FIELD_UINT16: return 'q';
+        case FIELD_TIME:   return 'x';
+        }
+        return 0;
+}
+
+static int append_field(sd_bus_message *m, const SessionRecord *record, const RecordField *field) {
+        void *p = (uint8_t *) record + field->offset;
+        const char signature[2] = { field_signature(field->type), 0 };
+        int r;
+
+        if (field->type == FIELD_STRING && !*(char **) p)
+                return 0;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", field->key);
+        if (r < 0)
+                return r;
+
+        switch (field->type) {
+        case FIELD_STRING: r = sd_bus_message_append(m, "v", signature, *(char **) p); break;
+        case FIELD_STATE:  r = sd_bus_message_append(m, "v", signature, session_state_to_string(*(SessionState *) p)); break;
+        case FIELD_UINT64: r = sd_bus_message_append(m, "v", signature, *(uint64_t *) p); break;
+        case FIELD_UINT32: r = sd_bus_message_append(m, "v", signature, *(uint32_t *) p); break;
+        case FIELD_UINT16: r = sd_bus_message_append(m, "v", signature, (unsigned) *(uint16_t *) p); break;
+        case FIELD_TIME:   r = sd_bus_message_append(m, "v", signature, *(int64_t *) p); break;
+        }
+        if (r < 0)
+                return r;
+
+        return sd_bus_message_close_container(m);
+}
+
+int session_record_append(sd_bus_message *m, const SessionRecord *record) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < record_fields_count; i++) {
+                r = append_field(m, record, &record_fields[i]);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+static int read_field(sd_bus_message *m, SessionRecord *record, const RecordField *field) {
+        void *p = (uint8_t *) record + field->offset;
+        const char signature[2] = { field_signature(field->type), 0 };
+        const char *s;
+        int r;
+
+        switch (field->type) {
+        case FIELD_STRING:
+                r = sd_bus_message_read(m, "v", signature, &s);
+                return r < 0 ? r : record_set_string((char **) p, s);
+        case FIELD_STATE:
+                r = sd_bus_message_read(m, "v", signature, &s);
+                if (r < 0)
+                        return r;
+                *(SessionState *) p = session_state_from_string(s);
+                return *(SessionState *) p < 0 ? -EBADMSG : 0;
+        case FIELD_UINT64: return sd_bus_message_read(m, "v", signature, (uint64_t *) p);
+        case FIELD_UINT32: return sd_bus_message_read(m, "v", signature, (uint32_t *) p);
+        case FIELD_UINT16: return sd_bus_message_read(m, "v", signature, (uint16_t *) p);
+        case FIELD_TIME:   return sd_bus_message_read(m, "v", signature, (int64_t *) p);
+        }
+        return -EINVAL;
+}
+
+int session_record_read(sd_bus_message *m, SessionRecord *record) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                const RecordField *field;
+                const char *key;
+
+                r = sd_bus_message_enter_container(m, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+
+                field = record_field_by_key(key);
+                r = field ? read_field(m, record, field) : sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r == -ENXIO ? -EBADMSG : r;  /* a known key with the wrong type */
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+
+        return sd_bus_message_exit_container(m);
+}
+
+const RecordField *record_field_by_key(const char *key) {
+        for (size_t i = 0; i < record_fields_count; i++)
+                if (strcmp(record_fields[i].key, key) == 0)
+                        return &record_fields[i];
+        return NULL;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "macro.h"
+
+typedef enum SessionState {
+        SESSION_ACTIVE,
+        SESSION_CLOSING,
+        SESSION_CLOSED,
+        _SESSION_STATE_MAX,
+        _SESSION_STATE_INVALID = -1,
+} SessionState;
+
+/* One login as sessmgr knows it. Times are microseconds since the epoch, 0 when unknown.
+ * Strings are NULL when unknown. The same struct travels over the socket (as a{sv} with
+ * the keys in record.c) and into the store. */
+typedef struct SessionRecord {
+        uint64_t id;                    /* assigned by sessmgrd */
+        char *logind_session;           /* logind's session id, restarts every boot */
+        char *boot_id;                  /* 32 hex digits */
+        uid_t uid;
+        char *user;
+        char *service;                  /* PAM_SERVICE */
+        char *tty;                      /* PAM_TTY ("ssh" for sshd) */
+        char *seat;
+        uint32_t vt;
+        char *remote_host;              /* PAM_RHOST, may be a name */
+        char *remote_address;           /* client address from SSH_CONNECTION */
+        uint16_t remote_port;
+        uint32_t leader_pid;
+        int64_t login_time_usec;
+        int64_t last_active_usec;
+        SessionState state;
+        int64_t end_time_usec;
+        char *end_reason;
+} SessionRecord;
+
+#define SESSION_RECORD_INIT { .uid = (uid_t) -1, .state = SESSION_ACTIVE }
+
+/* Longest string field accepted anywhere: far above any real host name or tty. */
+#define RECORD_STRING_MAX 256
+
+void session_record_done(SessionRecord *record);
+void session_record_array_free(SessionRecord *records, size_t n);
+
+const char *session_state_to_string(SessionState state);
+SessionState session_state_from_string(const char *s);
+
+/* Replaces *field with a copy of value (NULL and "" both mean unknown). */
+int record_set_string(char **field, const char *value);
+
+/* Checks what a peer sent before it is stored: lengths, printable text, uid present. */
+int session_record_validate(const SessionRecord *record, const char **ret_reason);
+
+/* a{sv} encoding. Reading skips keys it does not know, so newer peers can add fields. */
+int session_record_append(sd_bus_message *m, const SessionRecord *record);
+int session_record_read(sd_bus_message *m, SessionRecord *record);

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <systemd/sd-login.h>
+
+#include "gather.h"
+#include "macro.h"
+#include "time-format.h"
+
+int parse_ssh_connection(const char *value, char **ret_address, uint16_t *ret_port) {
+        char address[INET6_ADDRSTRLEN], binary[sizeof(struct in6_addr)];
+        const char *space;
+        unsigned long port;
+        char *end, *copy;
+        size_t length;
+
+        if (!value)
+                return -EINVAL;
+        space = strchr(value, ' ');
+        if (!space)
+                return -EINVAL;
+        length = (size_t) (space - value);
+        if (length == 0 || length >= sizeof(address))
+                return -EINVAL;
+        memcpy(address, value, length);
+        address[length] = '\0';
+
+        /* Only a real address is accepted: this text ends up in the database and terminals. */
+        if (inet_pton(AF_INET, address, binary) != 1 && inet_pton(AF_INET6, address, binary) != 1)
+                return -EINVAL;
+
+        if (space[1] < '0' || space[1] > '9')
+                return -EINVAL;
+        errno = 0;
+        port = strtoul(space + 1, &end, 10);
+        if (errno != 0 || port == 0 || port > 65535 || (*end != ' ' && *end != '\0'))
+                return -EINVAL;
+
+        copy = strdup(address);
+        if (!copy)
+                return -ENOMEM;
+        *ret_address = copy;
+        *ret_port = (uint16_t) port;
+        return 0;
+}
+
+static int lookup_uid(const char *user, uid_t *ret) {
+        struct passwd entry, *result = NULL;
+        char buffer[4096];
+        int r;
+
+        /* Re-entrant: PAM modules may run in threaded programs. */
+        r = getpwnam_r(user, &entry, buffer, sizeof(buffer), &result);
+        if (r != 0)
+                return -r;
+        if (!result)
+                return -ESRCH;
+        *ret = result->pw_uid;
+        return 0;
+}
+
+static const char *get_item_string(pam_handle_t *handle, int item) {
+        const void *value = NULL;
+
+        if (pam_get_item(handle, item, &value) != PAM_SUCCESS)
+                return NULL;
+        return value;
+}
+
+static unsigned parse_vt(const char *value) {
+        char *end;
+        unsigned long vt;
+
+        if (isempty(value))
+                return 0;
+        errno = 0;
+        vt = strtoul(value, &end, 10);
+        if (errno != 0 || *end != '\0' || vt > 63)      /* the kernel has at most 63 VTs */
+                return 0;
+        return (unsigned) vt;
+}
+
+static int gather_logind(pam_handle_t *handle, SessionRecord *record) {
+        _cleanup_(freep) char *session = NULL, *seat = NULL;
+        const char *value;
+        unsigned vt = 0;
+        int r;
+
+        /* pam_systemd runs before us and exports the session it created. */
+        value = pam_getenv(handle, "XDG_SESSION_ID");
+        if (isempty(value) && sd_pid_get_session(0, &session) >= 0)
+                value = session;
+        r = record_set_string(&record->logind_session, value);
+        if (r < 0)
+                return r;
+
+        value = pam_getenv(handle, "XDG_SEAT");
+        if (isempty(value) && record->logind_session && sd_session_get_seat(record->logind_session, &seat) >= 0)
+                value = seat;
+        r = record_set_string(&record->seat, value);
+        if (r < 0)
+                return r;
+
+        record->vt = parse_vt(pam_getenv(handle, "XDG_VTNR"));
+        if (record->vt == 0 && record->logind_session && sd_session_get_vt(record->logind_session, &vt) >= 0)
+                record->vt = vt;
+        return 0;
+}
+
+int gather_session_record(pam_handle_t *handle, SessionRecord *record, const char **ret_reason) {
+        const char *user, *ssh_connection;
+        int r;
+
+        user = get_item_string(handle, PAM_USER);
+        if (isempty(user)) {
+                *ret_reason = "PAM has no user name";
+                return -ENXIO;
+        }
+        r = lookup_uid(user, &record->uid);
+        if (r < 0) {
+                *ret_reason = "the user is not in the user database";
+                return r;
+        }
+
+        *ret_reason = "out of memory";
+        if (record_set_string(&record->user, user) < 0 ||
+            record_set_string(&record->service, get_item_string(handle, PAM_SERVICE)) < 0 ||
+            record_set_string(&record->tty, get_item_string(handle, PAM_TTY)) < 0 ||
+            record_set_string(&record->remote_host, get_item_string(handle, PAM_RHOST)) < 0 ||
+            gather_logind(handle, record) < 0)
+                return -ENOMEM;
+
+        /* sshd exports the numeric client address even when PAM_RHOST is a name (UseDNS). */
+        ssh_connection = pam_getenv(handle, "SSH_CONNECTION");
+        if (ssh_connection) {
+                r = parse_ssh_connection(ssh_connection, &record->remote_address, &record->remote_port);
+                if (r == -ENOMEM)
+                        return r;
+        }
+
+        record->leader_pid = (uint32_t) getpid();
+        record->login_time_usec = now_usec(CLOCK_REALTIME);
+        record->last_active_usec = record->login_time_usec;
+        record->state = SESSION_ACTIVE;
+        *ret_reason = NULL;
+        return 0;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "record.h"
+
+/* sessmgrctl's calls to sessmgrd. Each prints a message a person can act on when it
+ * fails and returns a negative errno. */
+
+int daemon_connect(const char *socket_path, sd_bus **ret);
+int daemon_list_sessions(sd_bus *bus, uint32_t uid, SessionRecord **ret, size_t *ret_count);
+int daemon_get_session(sd_bus *bus, uint64_t id, SessionRecord *ret);

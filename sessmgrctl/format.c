@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-id128.h>
+#include <systemd/sd-login.h>
+
+#include "format.h"
+#include "record-fields.h"
+#include "table.h"
+#include "time-format.h"
+
+void current_session_find(CurrentSession *current) {
+        sd_id128_t boot_id;
+
+        *current = (CurrentSession) {};
+        /* Outside logind (a cron job, a container without it) nothing is current. */
+        if (sd_pid_get_session(0, &current->logind_session) < 0)
+                current->logind_session = NULL;
+        if (sd_id128_get_boot(&boot_id) >= 0)
+                sd_id128_to_string(boot_id, current->boot_id);
+}
+
+void current_session_done(CurrentSession *current) {
+        free(current->logind_session);
+        current->logind_session = NULL;
+}
+
+bool session_is_current(const SessionRecord *record, const CurrentSession *current) {
+        /* logind ids restart at every boot, so the boot must match too. */
+        return current->logind_session &&
+               streq_ptr(record->logind_session, current->logind_session) &&
+               streq_ptr(record->boot_id, current->boot_id) &&
+               record->state != SESSION_CLOSED;
+}
+
+static const char *strip_dev(const char *tty) {
+        return strncmp(tty, "/dev/", 5) == 0 ? tty + 5 : tty;
+}
+
+char *session_device_text(const SessionRecord *record) {
+        const char *service = record->service ?: "unknown";
+        char *text = NULL;
+        int r;
+
+        /* sshd sets PAM_TTY to "ssh" before any pty exists: that is not a terminal name. */
+        if (!isempty(record->tty) && strcmp(record->tty, "ssh") != 0)
+                r = asprintf(&text, "%s %s", service, strip_dev(record->tty));
+        else if (!isempty(record->seat) && record->vt > 0)
+                r = asprintf(&text, "%s %s vt%" PRIu32, service, record->seat, record->vt);
+        else if (!isempty(record->seat))
+                r = asprintf(&text, "%s %s", service, record->seat);
+        else
+                r = asprintf(&text, "%s", service);
+        return r < 0 ? NULL : text;
+}
+
+const char *session_from_text(const SessionRecord *record) {
+        if (!isempty(record->remote_address))
+                return record->remote_address;
+        if (!isempty(record->remote_host))
+                return record->remote_host;
+        return "local";
+}
+
+/* Labels for "show", in the order of record-fields.h. */
+static const char *const labels[][2] = {
+        { "id",               "ID" },
+        { "logind_session",   "Logind session" },
+        { "boot_id",          "Boot" },
+        { "uid",              "UID" },
+        { "user",             "User" },
+        { "service",          "Service" },
+        { "tty",              "TTY" },
+        { "seat",             "Seat" },
+        { "vt",               "VT" },
+        { "remote_host",      "Remote host" },
+        { "remote_address",   "Remote address" },
+        { "remote_port",      "Remote port" },
+        { "leader_pid",       "Leader PID" },
+        { "login_time_usec",  "Login" },
+        { "last_active_usec", "Last active" },
+        { "state",            "State" },
+        { "end_time_usec",    "End" },
+        { "end_reason",       "End reason" },
+};
+
+static const char *label_of(const RecordField *field) {
+        for (size_t i = 0; i < ELEMENTSOF(labels); i++)
+                if (strcmp(labels[i][0], field->key) == 0)
+                        return labels[i][1];
+        return field->key;
+}
+
+static void print_time(FILE *output, int64_t usec, int64_t now) {
+        char absolute[TIMESTAMP_MAX], relative[TIMESTAMP_MAX];
+
+        if (usec <= 0 || !format_timestamp_short(absolute, usec)) {
+                fputs("-", output);
+                return;
+        }
+        fprintf(output, "%s (%s)", absolute, format_timestamp_relative(relative, usec, now) ?: "?");
+}
+
+int session_print_details(FILE *output, const SessionRecord *record, bool current) {
+        _cleanup_(freep) char *device = session_device_text(record);
+        int64_t now = now_usec(CLOCK_REALTIME);
+
+        if (!device)
+                return -ENOMEM;
+        fprintf(output, "%16s: %s%s\n", "Device", device, current ? " (current session)" : "");
+        fprintf(output, "%16s: %s\n", "From", session_from_text(record));
+
+        for (size_t i = 0; i < record_fields_count; i++) {
+                const RecordField *field = &record_fields[i];
+                const void *p = record_field_pointer(record, field);
+
+                fprintf(output, "%16s: ", label_of(field));
+                switch (field->type) {
+                case FIELD_STRING: {
+                        _cleanup_(freep) char *text = text_sanitize(*(char *const *) p);
+                        fputs(text ?: "?", output);
+                        break;
+                }
+                case FIELD_STATE:  fputs(session_state_to_string(*(const SessionState *) p), output); break;
+                case FIELD_UINT64: fprintf(output, "%" PRIu64, *(const uint64_t *) p); break;
+                case FIELD_UINT32: fprintf(output, "%" PRIu32, *(const uint32_t *) p); break;
+                case FIELD_UINT16: fprintf(output, "%u", (unsigned) *(const uint16_t *) p); break;
+                case FIELD_TIME:   print_time(output, *(const int64_t *) p, now); break;
+                }
+                fputc('\n', output);
+        }
+        return ferror(output) ? -EIO : 0;
+}
+
+static json_object *json_time(int64_t usec) {
+        char buffer[TIMESTAMP_MAX];
+
+        if (usec <= 0 || !format_timestamp_iso(buffer, usec))
+                return NULL;    /* JSON null: not known, or not yet (end of an open session) */
+        return json_object_new_string(buffer);
+}
+
+static json_object *json_field(const SessionRecord *record, const RecordField *field) {
+        const void *p = record_field_pointer(record, field);
+
+        switch (field->type) {
+        case FIELD_STRING: {
+                const char *s = *(char *const *) p;
+                return s ? json_object_new_string(s) : NULL;
+        }
+        case FIELD_STATE:  return json_object_new_string(session_state_to_string(*(const SessionState *) p));
+        case FIELD_UINT64: return json_object_new_uint64(*(const uint64_t *) p);
+        case FIELD_UINT32: return json_object_new_int64(*(const uint32_t *) p);
+        case FIELD_UINT16: return json_object_new_int64(*(const uint16_t *) p);
+        case FIELD_TIME:   return json_object_new_int64(*(const int64_t *) p);
+        }
+        return NULL;
+}
+
+json_object *session_to_json(const SessionRecord *record, bool current) {
+        _cleanup_(freep) char *device = session_device_text(record);
+        json_object *object = json_object_new_object();
+
+        if (!object || !device)
+                return json_object_put(object), NULL;
+
+        for (size_t i = 0; i < record_fields_count; i++) {
+                const RecordField *field = &record_fields[i];
+
+                json_object_object_add(object, field->key, json_field(record, field));
+                /* Each "x_usec" time also comes as ISO 8601 under "x". */
+                if (field->type == FIELD_TIME) {
+                        size_t length = strlen(field->key) - strlen("_usec");
+                        char key[64];
+
+                        snprintf(key, sizeof(key), "%.*s", (int) length, field->key);
+                        json_object_object_add(object, key, json_time(*(const int64_t *) record_field_pointer(record, field)));
+                }
+        }
+        json_object_object_add(object, "device", json_object_new_string(device));
+        json_object_object_add(object, "from", json_object_new_string(session_from_text(record)));
+        json_object_object_add(object, "current", json_object_new_boolean(current));
+        return object;
+}

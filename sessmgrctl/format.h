@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "record.h"
+
+/* How sessmgrctl shows a record to people (table, show) and to programs (JSON). */
+
+/* The logind session sessmgrctl runs in, to mark "current" in lists. */
+typedef struct CurrentSession {
+        char *logind_session;   /* NULL outside any logind session */
+        char boot_id[33];
+} CurrentSession;
+
+void current_session_find(CurrentSession *current);
+void current_session_done(CurrentSession *current);
+bool session_is_current(const SessionRecord *record, const CurrentSession *current);
+
+/* "sshd pts/3", "login tty2", "gdm seat0 vt1". */
+char *session_device_text(const SessionRecord *record);
+/* The client address, host name or "local". */
+const char *session_from_text(const SessionRecord *record);
+
+/* Every field, one per line, for "show". */
+int session_print_details(FILE *output, const SessionRecord *record, bool current);
+
+/* The documented JSON object of one record (see sessmgrctl(1)). */
+json_object *session_to_json(const SessionRecord *record, bool current);

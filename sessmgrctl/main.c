@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "format.h"
+#include "log.h"
+#include "protocol.h"
+#include "table.h"
+#include "time-format.h"
+
+#define EXIT_USAGE 2
+
+typedef struct Arguments {
+        const char *socket_path;
+        const char *user;
+        bool all_users;
+        bool json;
+} Arguments;
+
+static void help(void) {
+        printf("Usage: sessmgrctl [OPTIONS] [COMMAND]\n"
+               "\n"
+               "Lists your login sessions on this machine.\n"
+               "\n"
+               "Commands:\n"
+               "  list            your active sessions, the current one marked (default)\n"
+               "  show ID         every detail of one session\n"
+               "\n"
+               "Options:\n"
+               "  --json          machine-readable output (fields in sessmgrctl(1))\n"
+               "  --user NAME     (root) the sessions of another user\n"
+               "  --all           (root) the sessions of every user\n"
+               "  --socket PATH   sessmgrd's socket (default " SESSMGR_SOCKET_PATH ")\n"
+               "  -h, --help      show this help\n"
+               "  --version       show the version\n"
+               "\n"
+               "Exit status: 0 success, 1 failure, 2 usage error. See sessmgrctl(1).\n");
+}
+
+_printf_(1, 2)
+static int usage_error(const char *format, ...) {
+        va_list ap;
+
+        fputs("sessmgrctl: ", stderr);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputs("\nTry 'sessmgrctl --help'.\n", stderr);
+        return -EINVAL;
+}
+
+/* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
+static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
+        enum { OPTION_JSON = 0x100, OPTION_USER, OPTION_ALL, OPTION_SOCKET, OPTION_VERSION };
+        static const struct option options[] = {
+                { "json",    no_argument,       NULL, OPTION_JSON    },
+                { "user",    required_argument, NULL, OPTION_USER    },
+                { "all",     no_argument,       NULL, OPTION_ALL     },
+                { "socket",  required_argument, NULL, OPTION_SOCKET  },
+                { "help",    no_argument,       NULL, 'h'            },
+                { "version", no_argument,       NULL, OPTION_VERSION },
+                {}
+        };
+        int c;
+
+        opterr = 0;
+        /* "+": options end at the command, as in git and systemctl. */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case OPTION_JSON:    arguments->json = true; break;
+                case OPTION_USER:    arguments->user = optarg; break;
+                case OPTION_ALL:     arguments->all_users = true; break;
+                case OPTION_SOCKET:  arguments->socket_path = optarg; break;
+                case 'h':            help(); return 0;
+                case OPTION_VERSION: printf("sessmgrctl %s\n", PACKAGE_VERSION); return 0;
+                case ':':            return usage_error("option '%s' needs a value.", argv[optind - 1]);
+                default:             return usage_error("unknown option '%s'.", argv[optind - 1]);
+                }
+
+        if (arguments->user && arguments->all_users)
+                return usage_error("--user and --all exclude each other.");
+        return 1;
+}
+
+/* Options may also follow the command ("sessmgrctl list --json"). */
+static int parse_command_options(int argc, char *argv[], Arguments *arguments) {
+        optind = 0;
+        return parse_arguments(argc, argv, arguments);
+}
+
+static int resolve_uid(const Arguments *arguments, uint32_t *ret) {
+        struct passwd *entry;
+        char *end;
+        unsigned long number;
+
+        if (arguments->all_users) {
+                *ret = SESSMGR_UID_ALL;
+                return 0;
+        }
+        if (!arguments->user) {
+                *ret = (uint32_t) getuid();
+                return 0;
+        }
+
+        entry = getpwnam(arguments->user);
+        if (entry) {
+                *ret = entry->pw_uid;
+                return 0;
+        }
+        errno = 0;
+        number = strtoul(arguments->user, &end, 10);
+        if (*arguments->user && *end == '\0' && errno == 0 && number < SESSMGR_UID_ALL) {
+                *ret = (uint32_t) number;
+                return 0;
+        }
+        return log_error_errno(ESRCH, "No such user: %s", arguments->user);
+}
+
+static int print_json(json_object *object) {
+        int r = puts(json_object_to_json_string_ext(object, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(object);
+        return r < 0 ? -EIO : 0;
+}
+
+static int list_as_json(const SessionRecord *records, size_t count, const CurrentSession *current) {
+        json_object *root = json_object_new_object(), *array = json_object_new_array();
+
+        if (!root || !array)
+                return json_object_put(root), json_object_put(array), -ENOMEM;
+        for (size_t i = 0; i < count; i++)
+                json_object_array_add(array, session_to_json(&records[i], session_is_current(&records[i], current)));
+        json_object_object_add(root, "sessions", array);
+        return print_json(root);
+}
+
+static int list_as_table(const SessionRecord *records, size_t count, const CurrentSession *current, bool show_user) {
+        static const char *const headers[] = { "", "ID", "USER", "DEVICE", "FROM", "LOGIN", "LAST ACTIVE" };
+        _cleanup_(table_freep) Table *table = NULL;
+        int64_t now = now_usec(CLOCK_REALTIME);
+        bool any_current = false;
+        int r = 0;
+
+        if (count == 0) {
+                puts("No active sessions.");
+                return 0;
+        }
+
+        /* The USER column only when several users can appear. */
+        table = show_user ? table_new(7, headers) : NULL;
+        if (!show_user) {
+                static const char *const own_headers[] = { "", "ID", "DEVICE", "FROM", "LOGIN", "LAST ACTIVE" };
+                table = table_new(6, own_headers);
+        }
+        if (!table)
+                return log_error_errno(ENOMEM, "Out of memory.");
+
+        for (size_t i = 0; r >= 0 && i < count; i++) {
+                const SessionRecord *record = &records[i];
+                _cleanup_(freep) char *device = session_device_text(record);
+                char id[24], login[TIMESTAMP_MAX], active[TIMESTAMP_MAX];
+                bool is_current = session_is_current(record, current);
+
+                snprintf(id, sizeof(id), "%" PRIu64, record->id);
+                any_current = any_current || is_current;
+                r = table_add_cell(table, is_current ? "*" : "");
+                if (is_current)
+                        table_highlight_row(table);
+                if (r >= 0)
+                        r = table_add_cell(table, id);
+                if (r >= 0 && show_user)
+                        r = table_add_cell(table, record->user);
+                if (r >= 0)
+                        r = table_add_cell(table, device);
+                if (r >= 0)
+                        r = table_add_cell(table, session_from_text(record));
+                if (r >= 0)
+                        r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
+                if (r >= 0)
+                        r = table_add_cell(table, format_timestamp_relative(active, record->last_active_usec, now));
+        }
+        if (r < 0)
+                return log_error_errno(r, "Out of memory.");
+
+        r = table_print(table, stdout, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+        if (r >= 0 && any_current)
+                puts("\n* this session");
+        return r;
+}
+
+static int verb_list(sd_bus *bus, const Arguments *arguments) {
+        _cleanup_(current_session_done) CurrentSession current = {};
+        SessionRecord *records = NULL;
+        size_t count = 0;
+        uint32_t uid = 0;
+        int r;
+
+        r = resolve_uid(arguments, &uid);
+        if (r < 0)
+                return r;
+        r = daemon_list_sessions(bus, uid, &records, &count);
+        if (r < 0)
+                return r;
+
+        current_session_find(&current);
+        if (arguments->json)
+                r = list_as_json(records, count, &current);
+        else
+                r = list_as_table(records, count, &current, uid == SESSMGR_UID_ALL);
+        session_record_array_free(records, count);
+        return r;
+}
+
+static int parse_session_id(const char *text, uint64_t *ret) {
+        char *end;
+
+        errno = 0;
+        if (*text < '0' || *text > '9')
+                return -EINVAL;
+        *ret = strtoull(text, &end, 10);
+        return errno != 0 || *end != '\0' ? -EINVAL : 0;
+}
+
+static int verb_show(sd_bus *bus, const Arguments *arguments, const char *id_text) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(current_session_done) CurrentSession current = {};
+        uint64_t id;
+        int r;
+
+        if (parse_session_id(id_text, &id) < 0)
+                return usage_error("'%s' is not a session id.", id_text);
+        r = daemon_get_session(bus, id, &record);
+        if (r < 0)
+                return r;
+
+        current_session_find(&current);
+        if (arguments->json)
+                return print_json(session_to_json(&record, session_is_current(&record, &current)));
+        return session_print_details(stdout, &record, session_is_current(&record, &current));
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
+        Arguments arguments = { .socket_path = SESSMGR_SOCKET_PATH };
+        const char *verb;
+        char **rest;
+        int rest_count, r;
+
+        setlocale(LC_ALL, "");
+        log_setup("sessmgrctl");
+
+        r = parse_arguments(argc, argv, &arguments);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+
+        verb = optind < argc ? argv[optind] : "list";
+        rest = argv + optind;
+        rest_count = argc - optind;
+        if (rest_count > 0) {
+                r = parse_command_options(rest_count, rest, &arguments);
+                if (r <= 0)
+                        return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+                rest += optind;
+                rest_count -= optind;
+        }
+
+        if (strcmp(verb, "list") == 0) {
+                if (rest_count > 0)
+                        return usage_error("list takes no arguments, got '%s'.", rest[0]), EXIT_USAGE;
+        } else if (strcmp(verb, "show") == 0) {
+                if (rest_count != 1)
+                        return usage_error("show takes exactly one session id."), EXIT_USAGE;
+        } else
+                return usage_error("unknown command '%s'.", verb), EXIT_USAGE;
+
+        r = daemon_connect(arguments.socket_path, &bus);
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        if (strcmp(verb, "list") == 0)
+                r = verb_list(bus, &arguments);
+        else
+                r = verb_show(bus, &arguments, rest[0]);
+        if (r == -EINVAL)
+                return EXIT_USAGE;
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

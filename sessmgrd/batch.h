@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "store.h"
+
+/* Group commit. Writes of one event-loop turn share a transaction; their replies wait
+ * until it is committed, so a caller hears "recorded" only once the record is on disk,
+ * and a login storm costs one fsync per turn instead of one per login. */
+
+typedef struct Batch Batch;
+
+int batch_new(sd_event *event, Store *store, Batch **ret);
+Batch *batch_free(Batch *batch);
+DEFINE_POINTER_CLEANUP_FUNC(Batch, batch_free);
+
+/* Opens the shared transaction unless one is open already. */
+int batch_begin(Batch *batch);
+
+/* Sends a reply, at once when no transaction is open, else after the commit (a reply
+ * computed inside an uncommitted transaction must not escape before it is durable). */
+int batch_reply(Batch *batch, sd_bus_message *call, sd_bus_message *reply);
+
+/* A write failed: roll back and answer every waiting call with an error. */
+void batch_abort(Batch *batch, int error);
+
+/* Commits and sends the waiting replies now. */
+int batch_flush(Batch *batch);

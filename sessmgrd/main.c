@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "manager.h"
+
+typedef struct Arguments {
+        const char *socket_path;
+        const char *database_path;
+        bool debug;
+} Arguments;
+
+static void help(void) {
+        printf("Usage: sessmgrd [OPTIONS]\n"
+               "\n"
+               "Records the login sessions of this machine and serves them to sessmgrctl.\n"
+               "Normally started by systemd through sessmgrd.socket.\n"
+               "\n"
+               "  --socket PATH   listen on PATH when not socket-activated\n"
+               "                  (default " SESSMGR_SOCKET_PATH ")\n"
+               "  --db PATH       session database (default " SESSMGR_DATABASE_PATH ")\n"
+               "  --debug         log every session opened and closed\n"
+               "  -h, --help      show this help\n"
+               "  --version       show the version\n"
+               "\n"
+               "See sessmgrd(8).\n");
+}
+
+/* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
+static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
+        enum { OPTION_SOCKET = 0x100, OPTION_DB, OPTION_DEBUG, OPTION_VERSION };
+        static const struct option options[] = {
+                { "socket",  required_argument, NULL, OPTION_SOCKET  },
+                { "db",      required_argument, NULL, OPTION_DB      },
+                { "debug",   no_argument,       NULL, OPTION_DEBUG   },
+                { "help",    no_argument,       NULL, 'h'            },
+                { "version", no_argument,       NULL, OPTION_VERSION },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case OPTION_SOCKET:
+                        arguments->socket_path = optarg;
+                        break;
+                case OPTION_DB:
+                        arguments->database_path = optarg;
+                        break;
+                case OPTION_DEBUG:
+                        arguments->debug = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case OPTION_VERSION:
+                        printf("sessmgrd %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+
+        if (optind < argc) {
+                log_error("unexpected argument: %s", argv[optind]);
+                return -EINVAL;
+        }
+        if (arguments->socket_path[0] != '/' || arguments->database_path[0] != '/') {
+                log_error("--socket and --db take absolute paths");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *manager = NULL;
+        Arguments arguments = {
+                .socket_path = SESSMGR_SOCKET_PATH,
+                .database_path = SESSMGR_DATABASE_PATH,
+        };
+        sigset_t mask;
+        int r;
+
+        log_setup("sessmgrd");
+        r = parse_arguments(argc, argv, &arguments);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        if (arguments.debug)
+                log_set_max_level(LOG_DEBUG);
+
+        /* The database and its WAL hold every user's logins. */
+        umask(0077);
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = manager_new(&manager);
+        if (r < 0)
+                return log_error_errno(r, "cannot start: %s", strerror(-r)), 1;
+        r = manager_open_store(manager, arguments.database_path);
+        if (r < 0)
+                return 1;       /* store_open said what is wrong */
+        r = server_listen(manager, arguments.socket_path);
+        if (r < 0)
+                return log_error_errno(r, "cannot listen: %s", strerror(-r)), 1;
+
+        log_info("recording sessions in %s", arguments.database_path);
+        r = manager_run(manager);
+        return r < 0 ? 1 : 0;
+}

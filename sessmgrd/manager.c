@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "manager.h"
+
+int manager_new(Manager **ret) {
+        _cleanup_(manager_freep) Manager *manager = NULL;
+        sd_id128_t boot_id;
+        int r;
+
+        manager = calloc(1, sizeof(*manager));
+        if (!manager)
+                return -ENOMEM;
+        manager->listen_fd = -1;
+
+        r = sd_event_default(&manager->event);
+        if (r < 0)
+                return r;
+
+        /* SIGTERM/SIGINT end the loop; the handlers need the signals blocked. */
+        r = sd_event_add_signal(manager->event, NULL, SIGTERM, NULL, NULL);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(manager->event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return r;
+        r = sd_event_set_watchdog(manager->event, true);
+        if (r < 0)
+                return r;
+
+        r = sd_id128_get_boot(&boot_id);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the boot id: %s", strerror(-r));
+        sd_id128_to_string(boot_id, manager->boot_id);
+
+        *ret = TAKE_PTR(manager);
+        return 0;
+}
+
+/* The database directory holds every user's login history: root only. */
+static int create_database_directory(const char *database_path) {
+        _cleanup_(freep) char *directory = strdup(database_path);
+        char *slash;
+
+        if (!directory)
+                return -ENOMEM;
+        slash = strrchr(directory, '/');
+        if (!slash || slash == directory)
+                return 0;
+        *slash = '\0';
+        if (mkdir(directory, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "cannot create %s: %m", directory);
+        return 0;
+}
+
+int manager_open_store(Manager *manager, const char *database_path) {
+        int r;
+
+        r = create_database_directory(database_path);
+        if (r < 0)
+                return r;
+        r = store_open(database_path, &manager->store);
+        if (r < 0)
+                return r;
+        return batch_new(manager->event, manager->store, &manager->batch);
+}
+
+int manager_run(Manager *manager) {
+        int r;
+
+        (void) sd_notify(false, "READY=1\nSTATUS=Recording sessions.");
+        r = sd_event_loop(manager->event);
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
+        if (r < 0)
+                return log_error_errno(r, "event loop failed: %s", strerror(-r));
+
+        /* Answer what is still waiting for a commit before the connections go away. */
+        if (manager->batch)
+                (void) batch_flush(manager->batch);
+        return 0;
+}
+
+Manager *manager_free(Manager *manager) {
+        if (!manager)
+                return NULL;
+        batch_free(manager->batch);
+        server_close(manager);
+        store_free(manager->store);
+        sd_event_unref(manager->event);
+        free(manager);
+        return NULL;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+#include <systemd/sd-id128.h>
+
+#include "batch.h"
+#include "store.h"
+
+typedef struct Connection Connection;
+
+typedef struct Manager {
+        sd_event *event;
+        Store *store;
+        Batch *batch;
+
+        int listen_fd;
+        bool listen_fd_owned;           /* false when systemd passed it in */
+        char *socket_path;              /* set when we bound it ourselves, to unlink at exit */
+        sd_event_source *listen_source;
+        sd_id128_t server_id;
+
+        Connection *connections;
+        unsigned connection_count;
+
+        char boot_id[SD_ID128_STRING_MAX];
+} Manager;
+
+/* One accepted client, with the credentials the kernel gave us at accept time. */
+struct Connection {
+        Manager *manager;
+        sd_bus *bus;
+        uid_t peer_uid;
+        pid_t peer_pid;
+        Connection *next, *previous;
+};
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *manager);
+DEFINE_POINTER_CLEANUP_FUNC(Manager, manager_free);
+
+int manager_open_store(Manager *manager, const char *database_path);
+int manager_run(Manager *manager);
+
+/* server.c */
+int server_listen(Manager *manager, const char *socket_path);
+void server_close(Manager *manager);
+Connection *connection_free(Connection *connection);
+
+/* methods.c */
+extern const sd_bus_vtable manager_vtable[];

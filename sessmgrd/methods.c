@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "log.h"
+#include "manager.h"
+#include "protocol.h"
+#include "time-format.h"
+
+/* The methods of org.sessmgr.Manager1. Who may do what is decided by the peer's uid as
+ * the kernel reported it at accept time (Connection.peer_uid), never by message content:
+ * writes are for root only; a user reads only their own sessions, and a session of
+ * someone else gets the very same answer as one that does not exist. */
+
+#define END_REASON_MAX 64
+
+static bool peer_is_root(const Connection *connection) {
+        return connection->peer_uid == 0;
+}
+
+static int refuse_unless_root(const Connection *connection, sd_bus_error *error) {
+        if (peer_is_root(connection))
+                return 0;
+        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                "Only root may record the start or end of a session.");
+}
+
+static int store_failed(Manager *manager, int r, sd_bus_error *error) {
+        batch_abort(manager->batch, r);
+        return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
+                                 "The session database could not be written: %s", strerror(-r));
+}
+
+static int no_such_session(uint64_t id, sd_bus_error *error) {
+        return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "No session %" PRIu64 ".", id);
+}
+
+/* Fields only the daemon may set are overwritten whatever the caller sent. */
+static int prepare_new_record(Manager *manager, SessionRecord *record) {
+        int64_t now = now_usec(CLOCK_REALTIME);
+
+        record->id = 0;
+        record->state = SESSION_ACTIVE;
+        record->end_time_usec = 0;
+        if (record->login_time_usec <= 0 || record->login_time_usec > now + 60 * USEC_PER_SEC)
+                record->login_time_usec = now;
+        if (record->last_active_usec < record->login_time_usec || record->last_active_usec > now)
+                record->last_active_usec = record->login_time_usec;
+        if (record_set_string(&record->end_reason, NULL) < 0 ||
+            record_set_string(&record->boot_id, manager->boot_id) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Connection *connection = userdata;
+        Manager *manager = connection->manager;
+        const char *reason;
+        int r;
+
+        r = refuse_unless_root(connection, error);
+        if (r < 0)
+                return r;
+
+        r = session_record_read(message, &record);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return sd_bus_error_set(error, SESSMGR_ERROR_INVALID_RECORD,
+                                        "The session record is malformed: a field has the wrong type.");
+        r = prepare_new_record(manager, &record);
+        if (r < 0)
+                return r;
+        if (session_record_validate(&record, &reason) < 0)
+                return sd_bus_error_setf(error, SESSMGR_ERROR_INVALID_RECORD, "The session record is invalid: %s.", reason);
+
+        r = batch_begin(manager->batch);
+        if (r < 0)
+                return store_failed(manager, r, error);
+        r = store_add_session(manager->store, &record);
+        if (r < 0)
+                return store_failed(manager, r, error);
+
+        log_debug("session %" PRIu64 " opened: user %s, service %s, logind session %s",
+                  record.id, record.user, record.service ?: "-", record.logind_session ?: "-");
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "t", record.id);
+        if (r < 0)
+                return r;
+        return batch_reply(manager->batch, message, reply);
+}
+
+static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Connection *connection = userdata;
+        Manager *manager = connection->manager;
+        const char *reason;
+        uint64_t id;
+        int r;
+
+        r = refuse_unless_root(connection, error);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(message, "ts", &id, &reason);
+        if (r < 0)
+                return r;
+        if (isempty(reason) || strlen(reason) > END_REASON_MAX || strpbrk(reason, "\n\r\t\033"))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The end reason must be a short word.");
+
+        r = batch_begin(manager->batch);
+        if (r < 0)
+                return store_failed(manager, r, error);
+        r = store_end_session(manager->store, id, now_usec(CLOCK_REALTIME), reason);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "No open session %" PRIu64 ".", id);
+        if (r < 0)
+                return store_failed(manager, r, error);
+
+        log_debug("session %" PRIu64 " closed: %s", id, reason);
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        return batch_reply(manager->batch, message, reply);
+}
+
+static int method_list_sessions(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Connection *connection = userdata;
+        Manager *manager = connection->manager;
+        SessionRecord *records = NULL;
+        size_t count = 0;
+        uint32_t uid;
+        int r;
+
+        r = sd_bus_message_read(message, "u", &uid);
+        if (r < 0)
+                return r;
+        if (!peer_is_root(connection) && uid != connection->peer_uid)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "You may only list your own sessions.");
+
+        r = store_list_open_sessions(manager->store, uid, &records, &count);
+        if (r < 0)
+                return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
+                                         "The session database could not be read: %s", strerror(-r));
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < count; i++)
+                r = session_record_append(reply, &records[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        session_record_array_free(records, count);
+        if (r < 0)
+                return r;
+        return batch_reply(manager->batch, message, reply);
+}
+
+static int method_get_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Connection *connection = userdata;
+        Manager *manager = connection->manager;
+        uint64_t id;
+        int r;
+
+        r = sd_bus_message_read(message, "t", &id);
+        if (r < 0)
+                return r;
+
+        r = store_get_session(manager->store, id, &record);
+        if (r == -ENOENT)
+                return no_such_session(id, error);
+        if (r < 0)
+                return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
+                                         "The session database could not be read: %s", strerror(-r));
+        if (!peer_is_root(connection) && record.uid != connection->peer_uid)
+                return no_such_session(id, error);
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = session_record_append(reply, &record);
+        if (r < 0)
+                return r;
+        return batch_reply(manager->batch, message, reply);
+}
+
+const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("OpenSession",
+                                SD_BUS_ARGS("a{sv}", record),
+                                SD_BUS_RESULT("t", id),
+                                method_open_session, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CloseSession",
+                                SD_BUS_ARGS("t", id, "s", reason),
+                                SD_BUS_NO_RESULT,
+                                method_close_session, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSessions",
+                                SD_BUS_ARGS("u", uid),
+                                SD_BUS_RESULT("aa{sv}", sessions),
+                                method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetSession",
+                                SD_BUS_ARGS("t", id),
+                                SD_BUS_RESULT("a{sv}", session),
+                                method_get_session, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};

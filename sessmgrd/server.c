@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "protocol.h"
+
+/* Accepts connections on the sessmgrd socket and serves each as a peer-to-peer sd-bus
+ * connection: framing, type checks and authentication come from libsystemd. */
+
+/* Enough for every login a busy host can have in flight, small enough that a flood of
+ * idle connections cannot exhaust the daemon's file descriptors. */
+#define CONNECTIONS_MAX 4096
+#define CONNECTIONS_PER_USER_MAX 32
+
+static void connection_unlink(Connection *connection) {
+        Manager *manager = connection->manager;
+
+        if (connection->previous)
+                connection->previous->next = connection->next;
+        else if (manager->connections == connection)
+                manager->connections = connection->next;
+        if (connection->next)
+                connection->next->previous = connection->previous;
+        connection->next = connection->previous = NULL;
+        manager->connection_count--;
+}
+
+Connection *connection_free(Connection *connection) {
+        if (!connection)
+                return NULL;
+        connection_unlink(connection);
+        if (connection->bus) {
+                sd_bus_detach_event(connection->bus);
+                connection->bus = sd_bus_close_unref(connection->bus);
+        }
+        free(connection);
+        return NULL;
+}
+
+static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        connection_free(userdata);
+        return 0;
+}
+
+static unsigned connections_of(Manager *manager, uid_t uid) {
+        unsigned count = 0;
+
+        for (Connection *c = manager->connections; c; c = c->next)
+                if (c->peer_uid == uid)
+                        count++;
+        return count;
+}
+
+/* Takes over *fd once the bus owns it. */
+static int connection_start(Connection *connection, int *fd) {
+        Manager *manager = connection->manager;
+        int r;
+
+        r = sd_bus_new(&connection->bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_fd(connection->bus, *fd, *fd);
+        if (r < 0)
+                return r;
+        TAKE_FD(*fd);
+        r = sd_bus_set_server(connection->bus, true, manager->server_id);
+        if (r < 0)
+                return r;
+        r = sd_bus_negotiate_fds(connection->bus, false);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_object_vtable(connection->bus, NULL, SESSMGR_OBJECT_PATH, SESSMGR_INTERFACE,
+                                     manager_vtable, connection);
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal(connection->bus, NULL, NULL, "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, connection);
+        if (r < 0)
+                return r;
+        r = sd_bus_start(connection->bus);
+        if (r < 0)
+                return r;
+        return sd_bus_attach_event(connection->bus, manager->event, SD_EVENT_PRIORITY_NORMAL);
+}
+
+static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, void *userdata) {
+        Manager *manager = userdata;
+        _cleanup_(closep) int fd = -1;
+        Connection *connection;
+        struct ucred credentials;
+        socklen_t length = sizeof(credentials);
+        int r;
+
+        fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                        log_warning_errno(errno, "cannot accept a connection: %m");
+                return 0;
+        }
+
+        /* Who is calling is the kernel's answer, taken once here; nothing the client
+         * says later can change it. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0)
+                return log_warning_errno(errno, "cannot read peer credentials: %m"), 0;
+
+        if (manager->connection_count >= CONNECTIONS_MAX ||
+            (credentials.uid != 0 && connections_of(manager, credentials.uid) >= CONNECTIONS_PER_USER_MAX)) {
+                log_warning("refusing connection from uid %u (pid %d): too many connections",
+                            (unsigned) credentials.uid, (int) credentials.pid);
+                return 0;
+        }
+
+        connection = calloc(1, sizeof(*connection));
+        if (!connection)
+                return log_error_errno(ENOMEM, "out of memory"), 0;
+        *connection = (Connection) {
+                .manager = manager,
+                .peer_uid = credentials.uid,
+                .peer_pid = credentials.pid,
+                .next = manager->connections,
+        };
+        if (manager->connections)
+                manager->connections->previous = connection;
+        manager->connections = connection;
+        manager->connection_count++;
+
+        r = connection_start(connection, &fd);
+        if (r < 0) {
+                log_warning_errno(r, "cannot set up a connection from uid %u: %s",
+                                  (unsigned) credentials.uid, strerror(-r));
+                connection_free(connection);
+        }
+        return 0;
+}
+
+static int bind_socket(Manager *manager, const char *socket_path) {
+        struct sockaddr_un address = { .sun_family = AF_UNIX };
+        size_t length = strlen(socket_path);
+        _cleanup_(freep) char *directory = NULL;
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+        char *slash;
+
+        if (length == 0 || length >= sizeof(address.sun_path))
+                return log_error_errno(ENAMETOOLONG, "socket path too long: %s", socket_path);
+        memcpy(address.sun_path, socket_path, length);
+
+        directory = strdup(socket_path);
+        if (!directory)
+                return -ENOMEM;
+        slash = strrchr(directory, '/');
+        if (slash && slash != directory) {
+                *slash = '\0';
+                if (mkdir(directory, 0755) < 0 && errno != EEXIST)
+                        return log_error_errno(errno, "cannot create %s: %m", directory);
+        }
+
+        /* A socket left by a previous run is replaced; anything else there is not ours. */
+        if (lstat(socket_path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return log_error_errno(EEXIST, "%s exists and is not a socket", socket_path);
+                (void) unlink(socket_path);
+        }
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return log_error_errno(errno, "cannot create socket: %m");
+        if (bind(fd, (struct sockaddr *) &address, offsetof(struct sockaddr_un, sun_path) + length + 1) < 0)
+                return log_error_errno(errno, "cannot bind %s: %m", socket_path);
+        /* Every user may connect: what each may do is decided per call. */
+        if (chmod(socket_path, 0666) < 0)
+                return log_error_errno(errno, "cannot set permissions of %s: %m", socket_path);
+        if (listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(errno, "cannot listen on %s: %m", socket_path);
+
+        manager->socket_path = strdup(socket_path);
+        if (!manager->socket_path)
+                return -ENOMEM;
+        manager->listen_fd = TAKE_FD(fd);
+        manager->listen_fd_owned = true;
+        return 0;
+}
+
+int server_listen(Manager *manager, const char *socket_path) {
+        int n, r;
+
+        n = sd_listen_fds(true);
+        if (n < 0)
+                return log_error_errno(n, "cannot read the sockets passed by systemd: %s", strerror(-n));
+        if (n > 1)
+                return log_error_errno(EINVAL, "systemd passed %d sockets, expected one", n);
+        if (n == 1) {
+                if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0)
+                        return log_error_errno(EINVAL, "the socket passed by systemd is not a listening Unix stream socket");
+                manager->listen_fd = SD_LISTEN_FDS_START;
+                log_debug("using the socket passed by systemd");
+        } else {
+                r = bind_socket(manager, socket_path);
+                if (r < 0)
+                        return r;
+                log_debug("listening on %s", socket_path);
+        }
+
+        r = sd_id128_randomize(&manager->server_id);
+        if (r < 0)
+                return r;
+        return sd_event_add_io(manager->event, &manager->listen_source, manager->listen_fd, EPOLLIN, on_accept, manager);
+}
+
+void server_close(Manager *manager) {
+        while (manager->connections)
+                connection_free(manager->connections);
+
+        manager->listen_source = sd_event_source_disable_unref(manager->listen_source);
+        if (manager->listen_fd_owned) {
+                closep(&manager->listen_fd);
+                if (manager->socket_path)
+                        (void) unlink(manager->socket_path);
+        }
+        manager->listen_fd = -1;
+        free(manager->socket_path);
+        manager->socket_path = NULL;
+}

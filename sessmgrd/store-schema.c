@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+
+#include "log.h"
+#include "macro.h"
+#include "store-schema.h"
+
+/* Migration N takes a database from user_version N to N+1. Never edit one that has
+ * shipped: databases in the field were made by it. Add a new one at the end. */
+static const char *const migrations[] = {
+        /* 0 → 1: the sessions table. AUTOINCREMENT: an id is never reused, so an old id
+         * in a user's scrollback can never name somebody's new session. */
+        "CREATE TABLE sessions ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  logind_session TEXT,"
+        "  boot_id TEXT,"
+        "  uid INTEGER NOT NULL,"
+        "  user TEXT NOT NULL,"
+        "  service TEXT,"
+        "  tty TEXT,"
+        "  seat TEXT,"
+        "  vt INTEGER NOT NULL DEFAULT 0,"
+        "  remote_host TEXT,"
+        "  remote_address TEXT,"
+        "  remote_port INTEGER NOT NULL DEFAULT 0,"
+        "  leader_pid INTEGER NOT NULL DEFAULT 0,"
+        "  login_time_usec INTEGER NOT NULL,"
+        "  last_active_usec INTEGER NOT NULL,"
+        "  state TEXT NOT NULL,"
+        "  end_time_usec INTEGER NOT NULL DEFAULT 0,"
+        "  end_reason TEXT"
+        ");",
+
+        /* 1 → 2: listing a user's open sessions must not scan the whole history. */
+        "CREATE INDEX sessions_open_by_uid ON sessions(uid, state);",
+};
+
+int store_schema_latest(void) {
+        return (int) ELEMENTSOF(migrations);
+}
+
+static int read_user_version(sqlite3 *database, int *ret) {
+        sqlite3_stmt *statement = NULL;
+        int rc;
+
+        rc = sqlite3_prepare_v2(database, "PRAGMA user_version;", -1, &statement, NULL);
+        if (rc == SQLITE_OK) {
+                rc = sqlite3_step(statement);
+                if (rc == SQLITE_ROW) {
+                        *ret = sqlite3_column_int(statement, 0);
+                        rc = SQLITE_OK;
+                }
+        }
+        sqlite3_finalize(statement);
+        return rc;
+}
+
+/* Returns the number of tables, or -1 when it cannot be read. */
+static int count_tables(sqlite3 *database) {
+        sqlite3_stmt *statement = NULL;
+        int count = -1;
+
+        if (sqlite3_prepare_v2(database, "SELECT count(*) FROM sqlite_master;", -1, &statement, NULL) == SQLITE_OK &&
+            sqlite3_step(statement) == SQLITE_ROW)
+                count = sqlite3_column_int(statement, 0);
+        sqlite3_finalize(statement);
+        return count;
+}
+
+static int exec(sqlite3 *database, const char *sql) {
+        return sqlite3_exec(database, sql, NULL, NULL, NULL);
+}
+
+int store_schema_migrate(sqlite3 *database, const char *path) {
+        int version = 0, latest = store_schema_latest(), rc;
+        char set_version[64];
+
+        rc = read_user_version(database, &version);
+        if (rc != SQLITE_OK)
+                return log_error_errno(EBADMSG, "%s: cannot read the database (%s); it is corrupt or not a "
+                                       "database, leaving it untouched", path, sqlite3_errmsg(database));
+        if (version > latest)
+                return log_error_errno(EPROTONOSUPPORT,
+                                       "%s: schema version %d is newer than this sessmgrd understands (%d); "
+                                       "it was written by a newer sessmgr, refusing to touch it",
+                                       path, version, latest);
+        if (version < 0)
+                return log_error_errno(EBADMSG, "%s: invalid schema version %d", path, version);
+        if (version == latest)
+                return 0;
+        if (version == 0 && count_tables(database) != 0)
+                return log_error_errno(EBADMSG, "%s: the file is a database of something else (it has tables "
+                                       "but no sessmgr schema version), leaving it untouched", path);
+
+        rc = exec(database, "BEGIN IMMEDIATE;");
+        for (int step = version; rc == SQLITE_OK && step < latest; step++) {
+                log_debug("%s: migrating schema from version %d to %d", path, step, step + 1);
+                rc = exec(database, migrations[step]);
+        }
+        if (rc == SQLITE_OK) {
+                snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d;", latest);
+                rc = exec(database, set_version);
+        }
+        if (rc == SQLITE_OK)
+                rc = exec(database, "COMMIT;");
+        if (rc != SQLITE_OK) {
+                int error = log_error_errno(EIO, "%s: schema migration from version %d failed: %s",
+                                            path, version, sqlite3_errmsg(database));
+                exec(database, "ROLLBACK;");
+                return error;
+        }
+
+        if (version > 0)
+                log_info("%s: migrated schema from version %d to %d", path, version, latest);
+        return 0;
+}

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "protocol.h"
+#include "record-fields.h"
+#include "store-schema.h"
+#include "store.h"
+
+/* Columns are named like the record's fields (record-fields.h), so binding and reading
+ * walk that one table instead of repeating every field here. */
+
+typedef enum StatementId {
+        STATEMENT_INSERT,
+        STATEMENT_END,
+        STATEMENT_GET,
+        STATEMENT_LIST_UID,
+        STATEMENT_LIST_ALL,
+        STATEMENT_BEGIN,
+        STATEMENT_COMMIT,
+        STATEMENT_ROLLBACK,
+        _STATEMENT_MAX,
+} StatementId;
+
+struct Store {
+        sqlite3 *database;
+        char *path;
+        sqlite3_stmt *statements[_STATEMENT_MAX];
+};
+
+int store_schema_version(void) {
+        return store_schema_latest();
+}
+
+static int sqlite_to_errno(int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_ROW:
+        case SQLITE_DONE:     return 0;
+        case SQLITE_NOMEM:    return -ENOMEM;
+        case SQLITE_FULL:     return -ENOSPC;
+        case SQLITE_READONLY: return -EROFS;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:     return -EACCES;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:   return -EBUSY;
+        case SQLITE_NOTADB:
+        case SQLITE_CORRUPT:  return -EBADMSG;
+        case SQLITE_CANTOPEN: return -ENOENT;
+        case SQLITE_CONSTRAINT:
+        case SQLITE_MISMATCH: return -EINVAL;
+        default:              return -EIO;
+        }
+}
+
+static int store_error(Store *store, int rc, const char *what) {
+        return log_error_errno(sqlite_to_errno(rc) ?: -EIO, "%s: %s: %s",
+                               store->path, what, sqlite3_errmsg(store->database));
+}
+
+/* Returns the statement to a clean state when it goes out of scope. */
+static void statement_resetp(sqlite3_stmt **statement) {
+        if (*statement) {
+                sqlite3_reset(*statement);
+                sqlite3_clear_bindings(*statement);
+        }
+}
+
+static char *columns_list(bool include_id) {
+        size_t size = 1;
+        char *list;
+
+        for (size_t i = 0; i < record_fields_count; i++)
+                size += strlen(record_fields[i].key) + 2;
+        list = calloc(1, size);
+        if (!list)
+                return NULL;
+        for (size_t i = include_id ? 0 : 1; i < record_fields_count; i++) {
+                if (*list)
+                        strcat(list, ",");
+                strcat(list, record_fields[i].key);
+        }
+        return list;
+}
+
+static int prepare_statements(Store *store) {
+        _cleanup_(freep) char *all = columns_list(true), *without_id = columns_list(false), *placeholders = NULL;
+        char *sql[_STATEMENT_MAX] = {};
+        int r = 0;
+
+        if (!all || !without_id)
+                return -ENOMEM;
+        placeholders = calloc(1, 2 * record_fields_count);
+        if (!placeholders)
+                return -ENOMEM;
+        for (size_t i = 1; i < record_fields_count; i++)
+                strcat(placeholders, i == 1 ? "?" : ",?");
+
+        if (asprintf(&sql[STATEMENT_INSERT], "INSERT INTO sessions (%s) VALUES (%s);", without_id, placeholders) < 0 ||
+            asprintf(&sql[STATEMENT_GET], "SELECT %s FROM sessions WHERE id = ?1;", all) < 0 ||
+            asprintf(&sql[STATEMENT_LIST_UID], "SELECT %s FROM sessions WHERE uid = ?1 AND state != 'closed' "
+                     "ORDER BY login_time_usec, id;", all) < 0 ||
+            asprintf(&sql[STATEMENT_LIST_ALL], "SELECT %s FROM sessions WHERE state != 'closed' "
+                     "ORDER BY login_time_usec, id;", all) < 0)
+                r = -ENOMEM;
+
+        for (StatementId id = 0; r == 0 && id < _STATEMENT_MAX; id++) {
+                static const char *const fixed[_STATEMENT_MAX] = {
+                        [STATEMENT_END] = "UPDATE sessions SET state = 'closed', end_time_usec = ?2, end_reason = ?3 "
+                                          "WHERE id = ?1 AND state != 'closed';",
+                        [STATEMENT_BEGIN] = "BEGIN IMMEDIATE;",
+                        [STATEMENT_COMMIT] = "COMMIT;",
+                        [STATEMENT_ROLLBACK] = "ROLLBACK;",
+                };
+                int rc = sqlite3_prepare_v3(store->database, sql[id] ?: fixed[id], -1,
+                                            SQLITE_PREPARE_PERSISTENT, &store->statements[id], NULL);
+                if (rc != SQLITE_OK)
+                        r = store_error(store, rc, "cannot prepare statement");
+        }
+
+        for (StatementId id = 0; id < _STATEMENT_MAX; id++)
+                free(sql[id]);
+        return r;
+}
+
+static int configure(Store *store) {
+        static const char *const pragmas[] = {
+                /* WAL: readers never block the writer; FULL: a commit is on disk when
+                 * it returns, which is what a PAM caller is promised. */
+                "PRAGMA journal_mode = WAL;",
+                "PRAGMA synchronous = FULL;",
+                "PRAGMA foreign_keys = ON;",
+                "PRAGMA trusted_schema = OFF;",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(pragmas); i++) {
+                int rc = sqlite3_exec(store->database, pragmas[i], NULL, NULL, NULL);
+                if (rc != SQLITE_OK)
+                        return store_error(store, rc, "cannot configure the database (is it a sessmgr database?)");
+        }
+        return 0;
+}
+
+int store_open(const char *path, Store **ret) {
+        _cleanup_(store_freep) Store *store = NULL;
+        int rc, r;
+
+        store = calloc(1, sizeof(*store));
+        if (!store)
+                return -ENOMEM;
+        store->path = strdup(path);
+        if (!store->path)
+                return -ENOMEM;
+
+        rc = sqlite3_open_v2(path, &store->database,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                             NULL);
+        if (rc != SQLITE_OK)
+                return store->database ? store_error(store, rc, "cannot open the database")
+                                       : log_error_errno(ENOMEM, "%s: cannot open the database", path);
+
+        /* A file we may not write is refused now, not at the first login. */
+        if (sqlite3_db_readonly(store->database, "main") == 1)
+                return log_error_errno(EROFS, "%s: the database is read-only", path);
+
+        /* Read before anything writes: a corrupt file or one from a newer version must be
+         * refused untouched, and switching to WAL would already write to it. */
+        r = store_schema_migrate(store->database, path);
+        if (r < 0)
+                return r;
+
+        r = configure(store);
+        if (r < 0)
+                return r;
+        r = prepare_statements(store);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(store);
+        return 0;
+}
+
+Store *store_free(Store *store) {
+        if (!store)
+                return NULL;
+        for (StatementId id = 0; id < _STATEMENT_MAX; id++)
+                sqlite3_finalize(store->statements[id]);
+        sqlite3_close_v2(store->database);
+        free(store->path);
+        free(store);
+        return NULL;
+}
+
+static int run_simple(Store *store, StatementId id, const char *what) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[id];
+        int rc = sqlite3_step(statement);
+
+        return rc == SQLITE_DONE ? 0 : store_error(store, rc, what);
+}
+
+bool store_in_transaction(Store *store) {
+        return !sqlite3_get_autocommit(store->database);
+}
+
+int store_begin(Store *store) {
+        return run_simple(store, STATEMENT_BEGIN, "cannot begin a transaction");
+}
+
+int store_commit(Store *store) {
+        return run_simple(store, STATEMENT_COMMIT, "cannot commit");
+}
+
+void store_rollback(Store *store) {
+        /* SQLite rolls back by itself after some errors (disk full, I/O): then there is
+         * nothing left to roll back. */
+        if (store_in_transaction(store))
+                (void) run_simple(store, STATEMENT_ROLLBACK, "cannot roll back");
+}
+
+static int bind_field(sqlite3_stmt *statement, int index, const SessionRecord *record, const RecordField *field) {
+        const void *p = record_field_pointer(record, field);
+
+        switch (field->type) {
+        case FIELD_STRING: {
+                const char *s = *(char *const *) p;
+                return s ? sqlite3_bind_text(statement, index, s, -1, SQLITE_STATIC) : sqlite3_bind_null(statement, index);
+        }
+        case FIELD_STATE:
+                return sqlite3_bind_text(statement, index, session_state_to_string(*(const SessionState *) p), -1, SQLITE_STATIC);
+        case FIELD_UINT64: return sqlite3_bind_int64(statement, index, (sqlite3_int64) *(const uint64_t *) p);
+        case FIELD_UINT32: return sqlite3_bind_int64(statement, index, *(const uint32_t *) p);
+        case FIELD_UINT16: return sqlite3_bind_int64(statement, index, *(const uint16_t *) p);
+        case FIELD_TIME:   return sqlite3_bind_int64(statement, index, *(const int64_t *) p);
+        }
+        return SQLITE_MISUSE;
+}
+
+static int column_in_range(sqlite3_int64 value, sqlite3_int64 max, void *target, size_t size) {
+        if (value < 0 || value > max)
+                return -EBADMSG;
+        if (size == sizeof(uint64_t))
+                *(uint64_t *) target = (uint64_t) value;
+        else if (size == sizeof(uint32_t))
+                *(uint32_t *) target = (uint32_t) value;
+        else
+                *(uint16_t *) target = (uint16_t) value;
+        return 0;
+}
+
+static int read_field(sqlite3_stmt *statement, int column, SessionRecord *record, const RecordField *field) {
+        void *p = record_field_pointer(record, field);
+        sqlite3_int64 value = sqlite3_column_int64(statement, column);
+        const char *text = (const char *) sqlite3_column_text(statement, column);
+
+        switch (field->type) {
+        case FIELD_STRING:
+                return record_set_string(p, text);
+        case FIELD_STATE:
+                *(SessionState *) p = session_state_from_string(text);
+                return *(SessionState *) p < 0 ? -EBADMSG : 0;
+        case FIELD_UINT64: return column_in_range(value, INT64_MAX, p, sizeof(uint64_t));
+        case FIELD_UINT32: return column_in_range(value, UINT32_MAX, p, sizeof(uint32_t));
+        case FIELD_UINT16: return column_in_range(value, UINT16_MAX, p, sizeof(uint16_t));
+        case FIELD_TIME:
+                *(int64_t *) p = value;
+                return value < 0 ? -EBADMSG : 0;
+        }
+        return -EINVAL;
+}
+
+static int read_row(Store *store, sqlite3_stmt *statement, SessionRecord *record) {
+        for (size_t i = 0; i < record_fields_count; i++) {
+                int r = read_field(statement, (int) i, record, &record_fields[i]);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return log_error_errno(EBADMSG, "%s: session %lld has an invalid %s; the database was modified by something else",
+                                               store->path, sqlite3_column_int64(statement, 0), record_fields[i].key);
+        }
+        return 0;
+}
+
+int store_add_session(Store *store, SessionRecord *record) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_INSERT];
+        int rc;
+
+        for (size_t i = 1; i < record_fields_count; i++) {
+                rc = bind_field(statement, (int) i, record, &record_fields[i]);
+                if (rc != SQLITE_OK)
+                        return store_error(store, rc, "cannot bind a session field");
+        }
+
+        rc = sqlite3_step(statement);
+        if (rc != SQLITE_DONE)
+                return store_error(store, rc, "cannot add a session");
+        record->id = (uint64_t) sqlite3_last_insert_rowid(store->database);
+        return 0;
+}
+
+int store_end_session(Store *store, uint64_t id, int64_t end_time_usec, const char *reason) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_END];
+        int rc;
+
+        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK ||
+            sqlite3_bind_int64(statement, 2, end_time_usec) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 3, reason, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+
+        rc = sqlite3_step(statement);
+        if (rc != SQLITE_DONE)
+                return store_error(store, rc, "cannot end a session");
+        return sqlite3_changes(store->database) > 0 ? 0 : -ENOENT;
+}
+
+int store_get_session(Store *store, uint64_t id, SessionRecord *ret) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_GET];
+        int rc;
+
+        if (id > INT64_MAX)
+                return -ENOENT;
+        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+
+        rc = sqlite3_step(statement);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_error(store, rc, "cannot read a session");
+        return read_row(store, statement, ret);
+}
+
+int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, size_t *ret_count) {
+        StatementId id = uid == SESSMGR_UID_ALL ? STATEMENT_LIST_ALL : STATEMENT_LIST_UID;
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[id];
+        SessionRecord *records = NULL;
+        size_t count = 0, allocated = 0;
+        int rc, r = 0;
+
+        if (id == STATEMENT_LIST_UID && sqlite3_bind_int64(statement, 1, uid) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+
+        while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+                if (count == allocated) {
+                        size_t more = allocated ? allocated * 2 : 16;
+                        SessionRecord *grown = reallocarray(records, more, sizeof(*records));
+                        if (!grown) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        records = grown;
+                        allocated = more;
+                }
+                records[count] = (SessionRecord) SESSION_RECORD_INIT;
+                count++;
+                r = read_row(store, statement, &records[count - 1]);
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = store_error(store, rc, "cannot list sessions");
+        if (r < 0) {
+                session_record_array_free(records, count);
+                return r;
+        }
+
+        *ret = records;
+        *ret_count = count;
+        return 0;
+}
