@@ -233,7 +233,8 @@ int session_record_read(sd_bus_message *m, SessionRecord *record) {
                         return r;
         }
 
-        return sd_bus_message_exit_container(m);
+        r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : 0;
 }
 
 const RecordField *record_field_by_key(const char *key) {

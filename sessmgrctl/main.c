@@ -73,8 +73,8 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
         int c;
 
         opterr = 0;
-        /* "+": options end at the command, as in git and systemctl. */
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+        /* Options may come before or after the command ("sessmgrctl list --json"). */
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (c) {
                 case OPTION_JSON:    arguments->json = true; break;
                 case OPTION_USER:    arguments->user = optarg; break;
@@ -89,12 +89,6 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
         if (arguments->user && arguments->all_users)
                 return usage_error("--user and --all exclude each other.");
         return 1;
-}
-
-/* Options may also follow the command ("sessmgrctl list --json"). */
-static int parse_command_options(int argc, char *argv[], Arguments *arguments) {
-        optind = 0;
-        return parse_arguments(argc, argv, arguments);
 }
 
 static int resolve_uid(const Arguments *arguments, uint32_t *ret) {
@@ -230,14 +224,11 @@ static int parse_session_id(const char *text, uint64_t *ret) {
         return errno != 0 || *end != '\0' ? -EINVAL : 0;
 }
 
-static int verb_show(sd_bus *bus, const Arguments *arguments, const char *id_text) {
+static int verb_show(sd_bus *bus, const Arguments *arguments, uint64_t id) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         _cleanup_(current_session_done) CurrentSession current = {};
-        uint64_t id;
         int r;
 
-        if (parse_session_id(id_text, &id) < 0)
-                return usage_error("'%s' is not a session id.", id_text);
         r = daemon_get_session(bus, id, &record);
         if (r < 0)
                 return r;
@@ -254,6 +245,7 @@ int main(int argc, char *argv[]) {
         const char *verb;
         char **rest;
         int rest_count, r;
+        uint64_t id = 0;
 
         setlocale(LC_ALL, "");
         log_setup("sessmgrctl");
@@ -263,15 +255,8 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
 
         verb = optind < argc ? argv[optind] : "list";
-        rest = argv + optind;
-        rest_count = argc - optind;
-        if (rest_count > 0) {
-                r = parse_command_options(rest_count, rest, &arguments);
-                if (r <= 0)
-                        return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
-                rest += optind;
-                rest_count -= optind;
-        }
+        rest = argv + optind + 1;
+        rest_count = optind < argc ? argc - optind - 1 : 0;
 
         if (strcmp(verb, "list") == 0) {
                 if (rest_count > 0)
@@ -279,6 +264,8 @@ int main(int argc, char *argv[]) {
         } else if (strcmp(verb, "show") == 0) {
                 if (rest_count != 1)
                         return usage_error("show takes exactly one session id."), EXIT_USAGE;
+                if (parse_session_id(rest[0], &id) < 0)
+                        return usage_error("'%s' is not a session id.", rest[0]), EXIT_USAGE;
         } else
                 return usage_error("unknown command '%s'.", verb), EXIT_USAGE;
 
@@ -289,8 +276,6 @@ int main(int argc, char *argv[]) {
         if (strcmp(verb, "list") == 0)
                 r = verb_list(bus, &arguments);
         else
-                r = verb_show(bus, &arguments, rest[0]);
-        if (r == -EINVAL)
-                return EXIT_USAGE;
+                r = verb_show(bus, &arguments, id);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -8,9 +8,9 @@
 #include <systemd/sd-id128.h>
 
 #include "batch.h"
+#include "connection.h"
 #include "store.h"
 
-typedef struct Connection Connection;
 
 typedef struct Manager {
         sd_event *event;
@@ -24,19 +24,11 @@ typedef struct Manager {
         sd_id128_t server_id;
 
         Connection *connections;
+        sd_event_source *reap_source;   /* frees closed connections */
         unsigned connection_count;
 
         char boot_id[SD_ID128_STRING_MAX];
 } Manager;
-
-/* One accepted client, with the credentials the kernel gave us at accept time. */
-struct Connection {
-        Manager *manager;
-        sd_bus *bus;
-        uid_t peer_uid;
-        pid_t peer_pid;
-        Connection *next, *previous;
-};
 
 int manager_new(Manager **ret);
 Manager *manager_free(Manager *manager);
@@ -48,7 +40,7 @@ int manager_run(Manager *manager);
 /* server.c */
 int server_listen(Manager *manager, const char *socket_path);
 void server_close(Manager *manager);
-Connection *connection_free(Connection *connection);
+void manager_schedule_reap(Manager *manager);
 
 /* methods.c */
 extern const sd_bus_vtable manager_vtable[];

@@ -9,48 +9,19 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "connection.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "protocol.h"
 
-/* Accepts connections on the sessmgrd socket and serves each as a peer-to-peer sd-bus
- * connection: framing, type checks and authentication come from libsystemd. */
+/* The listening socket: accepts connections, applies the connection limits, and frees
+ * closed connections (connection.c serves each one). */
 
 /* Enough for every login a busy host can have in flight, small enough that a flood of
  * idle connections cannot exhaust the daemon's file descriptors. */
 #define CONNECTIONS_MAX 4096
 #define CONNECTIONS_PER_USER_MAX 32
-
-static void connection_unlink(Connection *connection) {
-        Manager *manager = connection->manager;
-
-        if (connection->previous)
-                connection->previous->next = connection->next;
-        else if (manager->connections == connection)
-                manager->connections = connection->next;
-        if (connection->next)
-                connection->next->previous = connection->previous;
-        connection->next = connection->previous = NULL;
-        manager->connection_count--;
-}
-
-Connection *connection_free(Connection *connection) {
-        if (!connection)
-                return NULL;
-        connection_unlink(connection);
-        if (connection->bus) {
-                sd_bus_detach_event(connection->bus);
-                connection->bus = sd_bus_close_unref(connection->bus);
-        }
-        free(connection);
-        return NULL;
-}
-
-static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        connection_free(userdata);
-        return 0;
-}
 
 static unsigned connections_of(Manager *manager, uid_t uid) {
         unsigned count = 0;
@@ -59,38 +30,6 @@ static unsigned connections_of(Manager *manager, uid_t uid) {
                 if (c->peer_uid == uid)
                         count++;
         return count;
-}
-
-/* Takes over *fd once the bus owns it. */
-static int connection_start(Connection *connection, int *fd) {
-        Manager *manager = connection->manager;
-        int r;
-
-        r = sd_bus_new(&connection->bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_fd(connection->bus, *fd, *fd);
-        if (r < 0)
-                return r;
-        TAKE_FD(*fd);
-        r = sd_bus_set_server(connection->bus, true, manager->server_id);
-        if (r < 0)
-                return r;
-        r = sd_bus_negotiate_fds(connection->bus, false);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_object_vtable(connection->bus, NULL, SESSMGR_OBJECT_PATH, SESSMGR_INTERFACE,
-                                     manager_vtable, connection);
-        if (r < 0)
-                return r;
-        r = sd_bus_match_signal(connection->bus, NULL, NULL, "/org/freedesktop/DBus/Local",
-                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, connection);
-        if (r < 0)
-                return r;
-        r = sd_bus_start(connection->bus);
-        if (r < 0)
-                return r;
-        return sd_bus_attach_event(connection->bus, manager->event, SD_EVENT_PRIORITY_NORMAL);
 }
 
 static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, void *userdata) {
@@ -120,26 +59,10 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
                 return 0;
         }
 
-        connection = calloc(1, sizeof(*connection));
-        if (!connection)
-                return log_error_errno(ENOMEM, "out of memory"), 0;
-        *connection = (Connection) {
-                .manager = manager,
-                .peer_uid = credentials.uid,
-                .peer_pid = credentials.pid,
-                .next = manager->connections,
-        };
-        if (manager->connections)
-                manager->connections->previous = connection;
-        manager->connections = connection;
-        manager->connection_count++;
-
-        r = connection_start(connection, &fd);
-        if (r < 0) {
+        r = connection_new(manager, &fd, &credentials, &connection);
+        if (r < 0)
                 log_warning_errno(r, "cannot set up a connection from uid %u: %s",
                                   (unsigned) credentials.uid, strerror(-r));
-                connection_free(connection);
-        }
         return 0;
 }
 
@@ -161,8 +84,12 @@ static int bind_socket(Manager *manager, const char *socket_path) {
         slash = strrchr(directory, '/');
         if (slash && slash != directory) {
                 *slash = '\0';
-                if (mkdir(directory, 0755) < 0 && errno != EEXIST)
-                        return log_error_errno(errno, "cannot create %s: %m", directory);
+                /* Explicit mode: our umask is 077, and every user must reach the socket. */
+                if (mkdir(directory, 0755) < 0) {
+                        if (errno != EEXIST)
+                                return log_error_errno(errno, "cannot create %s: %m", directory);
+                } else if (chmod(directory, 0755) < 0)
+                        return log_error_errno(errno, "cannot set permissions of %s: %m", directory);
         }
 
         /* A socket left by a previous run is replaced; anything else there is not ours. */
@@ -191,6 +118,21 @@ static int bind_socket(Manager *manager, const char *socket_path) {
         return 0;
 }
 
+static int on_reap(sd_event_source *source, void *userdata) {
+        Manager *manager = userdata;
+
+        for (Connection *connection = manager->connections, *next; connection; connection = next) {
+                next = connection->next;
+                if (connection->closed)
+                        connection_free(connection);
+        }
+        return 0;
+}
+
+void manager_schedule_reap(Manager *manager) {
+        (void) sd_event_source_set_enabled(manager->reap_source, SD_EVENT_ONESHOT);
+}
+
 int server_listen(Manager *manager, const char *socket_path) {
         int n, r;
 
@@ -214,12 +156,19 @@ int server_listen(Manager *manager, const char *socket_path) {
         r = sd_id128_randomize(&manager->server_id);
         if (r < 0)
                 return r;
+        r = sd_event_add_defer(manager->event, &manager->reap_source, on_reap, manager);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(manager->reap_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
         return sd_event_add_io(manager->event, &manager->listen_source, manager->listen_fd, EPOLLIN, on_accept, manager);
 }
 
 void server_close(Manager *manager) {
         while (manager->connections)
                 connection_free(manager->connections);
+        manager->reap_source = sd_event_source_disable_unref(manager->reap_source);
 
         manager->listen_source = sd_event_source_disable_unref(manager->listen_source);
         if (manager->listen_fd_owned) {

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connection.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "protocol.h"
+
+/* Messages handled per connection before others get their turn. */
+#define MESSAGES_PER_TURN 32
+
+/* Drives sd-bus from our event loop instead of sd_bus_attach_event(): after the
+ * authentication handshake, libsystemd 252 leaves a message that arrived in the same
+ * read as "BEGIN" in its buffer and waits for more input that may never come (a client
+ * that pipelines BEGIN with its first call then hangs). Processing until sd-bus says
+ * there is nothing left fixes that, and lets us bound each connection's turn. */
+
+static void connection_process(Connection *connection) {
+        connection->more_work = false;
+
+        for (unsigned i = 0; i < MESSAGES_PER_TURN; i++) {
+                int r;
+
+                if (connection->closed)
+                        return;
+                r = sd_bus_process(connection->bus, NULL);
+                if (r < 0) {
+                        if (r != -ENOTCONN && r != -ECONNRESET)
+                                log_debug_errno(r, "closing connection of uid %u: %s",
+                                                (unsigned) connection->peer_uid, strerror(-r));
+                        connection_close(connection);
+                        return;
+                }
+                if (r == 0)
+                        return;
+        }
+        connection->more_work = true;
+}
+
+static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        connection_process(userdata);
+        return 0;
+}
+
+static int on_time(sd_event_source *source, uint64_t usec, void *userdata) {
+        connection_process(userdata);
+        return 0;
+}
+
+/* Before the loop waits: what sd-bus wants to hear about, and by when. */
+static int on_prepare(sd_event_source *source, void *userdata) {
+        Connection *connection = userdata;
+        uint64_t until = 0;
+        int events, r;
+
+        if (connection->closed)
+                return 0;
+
+        events = sd_bus_get_events(connection->bus);
+        if (events < 0) {
+                connection_close(connection);
+                return 0;
+        }
+        r = sd_event_source_set_io_events(connection->io_source, (uint32_t) events);
+        if (r < 0)
+                return r;
+
+        if (!connection->more_work) {
+                r = sd_bus_get_timeout(connection->bus, &until);
+                if (r < 0)
+                        return r;
+                if (r == 0 || until == UINT64_MAX)
+                        return sd_event_source_set_enabled(connection->time_source, SD_EVENT_OFF);
+        }
+        r = sd_event_source_set_time(connection->time_source, until);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(connection->time_source, SD_EVENT_ONESHOT);
+}
+
+static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        connection_close(userdata);
+        return 0;
+}
+
+static int connection_start_bus(Connection *connection, int *fd) {
+        Manager *manager = connection->manager;
+        int r;
+
+        r = sd_bus_new(&connection->bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_fd(connection->bus, *fd, *fd);
+        if (r < 0)
+                return r;
+        TAKE_FD(*fd);
+        r = sd_bus_set_server(connection->bus, true, manager->server_id);
+        if (r < 0)
+                return r;
+        r = sd_bus_negotiate_fds(connection->bus, false);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_object_vtable(connection->bus, NULL, SESSMGR_OBJECT_PATH, SESSMGR_INTERFACE,
+                                     manager_vtable, connection);
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal(connection->bus, NULL, NULL, "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, connection);
+        if (r < 0)
+                return r;
+        return sd_bus_start(connection->bus);
+}
+
+static int connection_attach(Connection *connection) {
+        sd_event *event = connection->manager->event;
+        int r;
+
+        r = sd_event_add_io(event, &connection->io_source, sd_bus_get_fd(connection->bus), 0, on_io, connection);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_prepare(connection->io_source, on_prepare);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time(event, &connection->time_source, CLOCK_MONOTONIC, 0, 0, on_time, connection);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(connection->time_source, SD_EVENT_OFF);
+}
+
+int connection_new(Manager *manager, int *fd, const struct ucred *credentials, Connection **ret) {
+        Connection *connection;
+        int r;
+
+        connection = calloc(1, sizeof(*connection));
+        if (!connection)
+                return -ENOMEM;
+        *connection = (Connection) {
+                .manager = manager,
+                .peer_uid = credentials->uid,
+                .peer_pid = credentials->pid,
+                .next = manager->connections,
+        };
+        if (manager->connections)
+                manager->connections->previous = connection;
+        manager->connections = connection;
+        manager->connection_count++;
+
+        r = connection_start_bus(connection, fd);
+        if (r >= 0)
+                r = connection_attach(connection);
+        if (r < 0) {
+                connection_free(connection);
+                return r;
+        }
+
+        *ret = connection;
+        return 0;
+}
+
+void connection_close(Connection *connection) {
+        if (connection->closed)
+                return;
+        connection->closed = true;
+        (void) sd_event_source_set_enabled(connection->io_source, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(connection->time_source, SD_EVENT_OFF);
+        manager_schedule_reap(connection->manager);
+}
+
+Connection *connection_free(Connection *connection) {
+        Manager *manager;
+
+        if (!connection)
+                return NULL;
+        manager = connection->manager;
+
+        if (connection->previous)
+                connection->previous->next = connection->next;
+        else
+                manager->connections = connection->next;
+        if (connection->next)
+                connection->next->previous = connection->previous;
+        manager->connection_count--;
+
+        sd_event_source_disable_unref(connection->io_source);
+        sd_event_source_disable_unref(connection->time_source);
+        sd_bus_close_unref(connection->bus);
+        free(connection);
+        return NULL;
+}

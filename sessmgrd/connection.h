@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+typedef struct Manager Manager;
+typedef struct Connection Connection;
+
+/* One accepted client: a peer-to-peer sd-bus server connection, with the credentials
+ * the kernel gave at accept time. */
+struct Connection {
+        Manager *manager;
+        sd_bus *bus;
+        uid_t peer_uid;
+        pid_t peer_pid;
+
+        sd_event_source *io_source;
+        sd_event_source *time_source;
+        bool more_work;         /* processing was cut short to let others run */
+        bool closed;            /* waiting to be freed by the manager */
+
+        Connection *next, *previous;
+};
+
+/* Takes over *fd once the connection owns it. */
+int connection_new(Manager *manager, int *fd, const struct ucred *credentials, Connection **ret);
+Connection *connection_free(Connection *connection);
+
+/* Stops serving the connection; it is freed at the next loop turn, outside of any
+ * callback that may still be using it. */
+void connection_close(Connection *connection);

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "format.h"
+#include "table.h"
+
+static void set(char **field, const char *value) {
+        assert_int_equal(record_set_string(field, value), 0);
+}
+
+static void assert_device(const SessionRecord *record, const char *expected) {
+        _cleanup_(freep) char *text = session_device_text(record);
+
+        assert_non_null(text);
+        assert_string_equal(text, expected);
+}
+
+static void test_device_text(void **state) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+
+        set(&record.service, "sshd");
+        set(&record.tty, "ssh");                /* sshd's placeholder, not a terminal */
+        assert_device(&record, "sshd");
+        set(&record.tty, "/dev/pts/3");
+        assert_device(&record, "sshd pts/3");
+
+        set(&record.service, "login");
+        set(&record.tty, "tty2");
+        assert_device(&record, "login tty2");
+
+        set(&record.service, "gdm-password");
+        set(&record.tty, NULL);
+        set(&record.seat, "seat0");
+        record.vt = 1;
+        assert_device(&record, "gdm-password seat0 vt1");
+        record.vt = 0;
+        assert_device(&record, "gdm-password seat0");
+
+        set(&record.service, NULL);
+        set(&record.seat, NULL);
+        assert_device(&record, "unknown");
+}
+
+static void test_from_text(void **state) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+
+        assert_string_equal(session_from_text(&record), "local");
+        set(&record.remote_host, "laptop.example.org");
+        assert_string_equal(session_from_text(&record), "laptop.example.org");
+        /* The numeric address sshd saw wins over a name that DNS may have supplied. */
+        set(&record.remote_address, "203.0.113.7");
+        assert_string_equal(session_from_text(&record), "203.0.113.7");
+}
+
+static void test_current_needs_same_boot(void **state) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        CurrentSession current = { .logind_session = (char *) "4", .boot_id = "0123456789abcdef0123456789abcdef" };
+
+        set(&record.logind_session, "4");
+        set(&record.boot_id, "0123456789abcdef0123456789abcdef");
+        assert_true(session_is_current(&record, &current));
+
+        set(&record.boot_id, "fedcba9876543210fedcba9876543210");   /* same id, last boot */
+        assert_false(session_is_current(&record, &current));
+
+        set(&record.boot_id, "0123456789abcdef0123456789abcdef");
+        record.state = SESSION_CLOSED;
+        assert_false(session_is_current(&record, &current));
+
+        record.state = SESSION_ACTIVE;
+        current.logind_session = NULL;          /* not in any logind session */
+        assert_false(session_is_current(&record, &current));
+}
+
+static void test_json_fields(void **state) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        json_object *object, *value;
+
+        record.id = 12;
+        record.uid = 1000;
+        set(&record.user, "alice");
+        set(&record.service, "sshd");
+        set(&record.remote_address, "203.0.113.7");
+        record.login_time_usec = 1795848751000123;
+
+        object = session_to_json(&record, true);
+        assert_non_null(object);
+        assert_true(json_object_object_get_ex(object, "id", &value));
+        assert_int_equal(json_object_get_uint64(value), 12);
+        assert_true(json_object_object_get_ex(object, "login_time_usec", &value));
+        assert_int_equal(json_object_get_int64(value), 1795848751000123);
+        assert_true(json_object_object_get_ex(object, "login_time", &value));
+        assert_string_equal(json_object_get_string(value), "2026-11-28T06:52:31.000123Z");
+        /* Unknown values are present and null, so consumers see a fixed set of keys. */
+        assert_true(json_object_object_get_ex(object, "end_time", &value));
+        assert_null(value);
+        assert_true(json_object_object_get_ex(object, "tty", &value));
+        assert_null(value);
+        assert_true(json_object_object_get_ex(object, "from", &value));
+        assert_string_equal(json_object_get_string(value), "203.0.113.7");
+        assert_true(json_object_object_get_ex(object, "current", &value));
+        assert_true(json_object_get_boolean(value));
+        assert_true(json_object_object_get_ex(object, "state", &value));
+        assert_string_equal(json_object_get_string(value), "active");
+        json_object_put(object);
+}
+
+static void test_sanitize_and_width(void **state) {
+        _cleanup_(freep) char *clean = text_sanitize("a\033[2Jb\n");
+
+        assert_string_equal(clean, "a?[2Jb?");
+        assert_int_equal(text_width("abc"), 3);
+}
+
+static void test_table_columns_fit_content(void **state) {
+        static const char *const headers[] = { "ID", "FROM" };
+        _cleanup_(table_freep) Table *table = table_new(2, headers);
+        char *output = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&output, &size);
+
+        assert_non_null(table);
+        assert_int_equal(table_add_cell(table, "1"), 0);
+        assert_int_equal(table_add_cell(table, "203.0.113.7"), 0);
+        assert_int_equal(table_add_cell(table, "1234"), 0);
+        table_highlight_row(table);
+        assert_int_equal(table_add_cell(table, NULL), 0);
+        assert_int_equal(table_print(table, f, false), 0);
+        fclose(f);
+        assert_string_equal(output,
+                            "ID    FROM\n"
+                            "1     203.0.113.7\n"
+                            "1234  -\n");
+        free(output);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_device_text),
+                cmocka_unit_test(test_from_text),
+                cmocka_unit_test(test_current_needs_same_boot),
+                cmocka_unit_test(test_json_fields),
+                cmocka_unit_test(test_sanitize_and_width),
+                cmocka_unit_test(test_table_columns_fit_content),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

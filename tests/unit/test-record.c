@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "record.h"
+
+/* Records travel inside real sd-bus messages here, built on a real (socketpair) bus. */
+
+static int setup(void **state) {
+        sd_bus *bus = NULL;
+        int fds[2];
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        assert_true(sd_bus_new(&bus) >= 0);
+        assert_true(sd_bus_set_fd(bus, fds[0], fds[0]) >= 0);
+        assert_true(sd_bus_start(bus) >= 0);
+        close(fds[1]);
+        *state = bus;
+        return 0;
+}
+
+static int teardown(void **state) {
+        sd_bus_close_unref(*state);
+        return 0;
+}
+
+static sd_bus_message *new_message(sd_bus *bus) {
+        sd_bus_message *m = NULL;
+
+        assert_true(sd_bus_message_new_method_call(bus, &m, NULL, "/x", "x.y", "Z") >= 0);
+        return m;
+}
+
+/* Seals the message as if sent and rewinds it for reading, as the receiver sees it. */
+static void seal(sd_bus_message *m) {
+        assert_true(sd_bus_message_seal(m, 1, 0) >= 0);
+        assert_true(sd_bus_message_rewind(m, true) >= 0);
+}
+
+static void test_round_trip(void **state) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_message(*state);
+        _cleanup_(session_record_done) SessionRecord in = SESSION_RECORD_INIT, out = SESSION_RECORD_INIT;
+
+        in.id = 7;
+        in.uid = 1000;
+        assert_int_equal(record_set_string(&in.user, "alice"), 0);
+        assert_int_equal(record_set_string(&in.service, "sshd"), 0);
+        assert_int_equal(record_set_string(&in.tty, "ssh"), 0);
+        assert_int_equal(record_set_string(&in.remote_address, "2001:db8::7"), 0);
+        assert_int_equal(record_set_string(&in.logind_session, "c12"), 0);
+        in.remote_port = 65535;
+        in.vt = 2;
+        in.leader_pid = 4242;
+        in.login_time_usec = (int64_t) 4102444800 * 1000000;      /* after 2038 */
+        in.last_active_usec = in.login_time_usec + 1;
+        in.state = SESSION_CLOSING;
+
+        assert_true(session_record_append(m, &in) >= 0);
+        seal(m);
+        assert_int_equal(session_record_read(m, &out), 0);
+
+        assert_int_equal(out.id, 7);
+        assert_int_equal(out.uid, 1000);
+        assert_string_equal(out.user, "alice");
+        assert_string_equal(out.service, "sshd");
+        assert_string_equal(out.tty, "ssh");
+        assert_string_equal(out.remote_address, "2001:db8::7");
+        assert_string_equal(out.logind_session, "c12");
+        assert_null(out.seat);          /* unknown stays unknown */
+        assert_null(out.remote_host);
+        assert_int_equal(out.remote_port, 65535);
+        assert_int_equal(out.vt, 2);
+        assert_int_equal(out.leader_pid, 4242);
+        assert_int_equal(out.login_time_usec, in.login_time_usec);
+        assert_int_equal(out.last_active_usec, in.last_active_usec);
+        assert_int_equal(out.state, SESSION_CLOSING);
+}
+
+static void append_entry_string(sd_bus_message *m, const char *key, const char *value) {
+        assert_true(sd_bus_message_append(m, "{sv}", key, "s", value) >= 0);
+}
+
+static void test_unknown_keys_are_skipped(void **state) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_message(*state);
+        _cleanup_(session_record_done) SessionRecord out = SESSION_RECORD_INIT;
+
+        assert_true(sd_bus_message_open_container(m, 'a', "{sv}") >= 0);
+        append_entry_string(m, "user", "bob");
+        assert_true(sd_bus_message_append(m, "{sv}", "from_the_future", "ai", 2, 1, 2) >= 0);
+        assert_true(sd_bus_message_append(m, "{sv}", "uid", "u", 1001) >= 0);
+        assert_true(sd_bus_message_close_container(m) >= 0);
+        seal(m);
+
+        assert_int_equal(session_record_read(m, &out), 0);
+        assert_string_equal(out.user, "bob");
+        assert_int_equal(out.uid, 1001);
+}
+
+static void test_wrong_type_is_refused(void **state) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_message(*state);
+        _cleanup_(session_record_done) SessionRecord out = SESSION_RECORD_INIT;
+
+        assert_true(sd_bus_message_open_container(m, 'a', "{sv}") >= 0);
+        append_entry_string(m, "uid", "0");     /* a uid must be a 'u', not text */
+        assert_true(sd_bus_message_close_container(m) >= 0);
+        seal(m);
+
+        assert_int_equal(session_record_read(m, &out), -EBADMSG);
+        assert_int_equal(out.uid, (uid_t) -1);
+}
+
+static void test_unknown_state_is_refused(void **state) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_message(*state);
+        _cleanup_(session_record_done) SessionRecord out = SESSION_RECORD_INIT;
+
+        assert_true(sd_bus_message_open_container(m, 'a', "{sv}") >= 0);
+        append_entry_string(m, "state", "zombie");
+        assert_true(sd_bus_message_close_container(m) >= 0);
+        seal(m);
+
+        assert_int_equal(session_record_read(m, &out), -EBADMSG);
+}
+
+static void test_duplicate_keys_do_not_leak(void **state) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_message(*state);
+        _cleanup_(session_record_done) SessionRecord out = SESSION_RECORD_INIT;
+
+        assert_true(sd_bus_message_open_container(m, 'a', "{sv}") >= 0);
+        append_entry_string(m, "user", "first");
+        append_entry_string(m, "user", "second");
+        assert_true(sd_bus_message_close_container(m) >= 0);
+        seal(m);
+
+        assert_int_equal(session_record_read(m, &out), 0);
+        assert_string_equal(out.user, "second");
+}
+
+static void test_validate(void **state) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        char long_text[RECORD_STRING_MAX + 2];
+        const char *reason = NULL;
+
+        assert_int_equal(session_record_validate(&record, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "uid"));
+
+        record.uid = 1000;
+        assert_int_equal(session_record_validate(&record, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "user"));
+
+        assert_int_equal(record_set_string(&record.user, "alice"), 0);
+        assert_int_equal(session_record_validate(&record, &reason), 0);
+        assert_null(reason);
+
+        /* An escape sequence in a field could repaint an administrator's terminal. */
+        assert_int_equal(record_set_string(&record.remote_host, "evil\033[2Jhost"), 0);
+        assert_int_equal(session_record_validate(&record, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "control"));
+
+        memset(long_text, 'a', sizeof(long_text) - 1);
+        long_text[sizeof(long_text) - 1] = '\0';
+        assert_int_equal(record_set_string(&record.remote_host, long_text), 0);
+        assert_int_equal(session_record_validate(&record, &reason), -EINVAL);
+
+        long_text[RECORD_STRING_MAX] = '\0';
+        assert_int_equal(record_set_string(&record.remote_host, long_text), 0);
+        assert_int_equal(session_record_validate(&record, &reason), 0);
+
+        record.login_time_usec = -1;
+        assert_int_equal(session_record_validate(&record, &reason), -EINVAL);
+}
+
+static void test_state_names(void **state) {
+        assert_string_equal(session_state_to_string(SESSION_ACTIVE), "active");
+        assert_string_equal(session_state_to_string(SESSION_CLOSING), "closing");
+        assert_string_equal(session_state_to_string(SESSION_CLOSED), "closed");
+        assert_null(session_state_to_string(_SESSION_STATE_MAX));
+        assert_int_equal(session_state_from_string("closed"), SESSION_CLOSED);
+        assert_int_equal(session_state_from_string("Closed"), _SESSION_STATE_INVALID);
+        assert_int_equal(session_state_from_string(NULL), _SESSION_STATE_INVALID);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unknown_keys_are_skipped, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_wrong_type_is_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unknown_state_is_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_duplicate_keys_do_not_leak, setup, teardown),
+                cmocka_unit_test(test_validate),
+                cmocka_unit_test(test_state_names),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
