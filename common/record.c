@@ -82,7 +82,7 @@ int record_set_string(char **field, const char *value) {
         return 0;
 }
 
-static bool string_is_printable(const char *s) {
+bool text_is_printable(const char *s) {
         /* Records end up in terminals: no control characters, which could
          * rewrite what an administrator sees. UTF-8 validity is checked by sd-bus. */
         for (const unsigned char *p = (const unsigned char *) s; *p; p++)
@@ -112,7 +112,7 @@ int session_record_validate(const SessionRecord *record, const char **ret_reason
                         s = *record_field_string((SessionRecord *) record, field);
                         if (!s)
                                 continue;
-                        if (strlen(s) > RECORD_STRING_MAX || !string_is_printable(s)) {
+                        if (strlen(s) > RECORD_STRING_MAX || !text_is_printable(s)) {
                                 reason = "a text field is too long or contains control characters";
                                 break;
                         }

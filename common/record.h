@@ -54,6 +54,9 @@ SessionState session_state_from_string(const char *s);
 /* Replaces *field with a copy of value (NULL and "" both mean unknown). */
 int record_set_string(char **field, const char *value);
 
+/* No control characters (they could drive the terminal of whoever reads the record). */
+bool text_is_printable(const char *s);
+
 /* Checks what a peer sent before it is stored: lengths, printable text, uid present. */
 int session_record_validate(const SessionRecord *record, const char **ret_reason);
 

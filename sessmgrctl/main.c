@@ -185,7 +185,7 @@ static int list_as_table(const SessionRecord *records, size_t count, const Curre
         if (r < 0)
                 return log_error_errno(r, "Out of memory.");
 
-        r = table_print(table, stdout, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+        r = table_print(table, stdout, isatty(STDOUT_FILENO) && isempty(getenv("NO_COLOR")));
         if (r >= 0 && any_current)
                 puts("\n* this session");
         return r;
@@ -266,6 +266,8 @@ int main(int argc, char *argv[]) {
                         return usage_error("show takes exactly one session id."), EXIT_USAGE;
                 if (parse_session_id(rest[0], &id) < 0)
                         return usage_error("'%s' is not a session id.", rest[0]), EXIT_USAGE;
+                if (arguments.user || arguments.all_users)
+                        return usage_error("--user and --all apply to list only."), EXIT_USAGE;
         } else
                 return usage_error("unknown command '%s'.", verb), EXIT_USAGE;
 

@@ -110,8 +110,9 @@ static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_
         r = sd_bus_message_read(message, "ts", &id, &reason);
         if (r < 0)
                 return r;
-        if (isempty(reason) || strlen(reason) > END_REASON_MAX || strpbrk(reason, "\n\r\t\033"))
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The end reason must be a short word.");
+        if (isempty(reason) || strlen(reason) > END_REASON_MAX || !text_is_printable(reason))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "The end reason must be a short text without control characters.");
 
         r = batch_begin(manager->batch);
         if (r < 0)

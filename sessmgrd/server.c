@@ -66,17 +66,28 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
         return 0;
 }
 
+static bool someone_listens(const struct sockaddr_un *address, socklen_t length) {
+        _cleanup_(closep) int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        if (probe < 0)
+                return false;
+        /* EAGAIN: a listener whose backlog is full, alive all the same. */
+        return connect(probe, (const struct sockaddr *) address, length) == 0 || errno == EAGAIN;
+}
+
 static int bind_socket(Manager *manager, const char *socket_path) {
         struct sockaddr_un address = { .sun_family = AF_UNIX };
         size_t length = strlen(socket_path);
         _cleanup_(freep) char *directory = NULL;
         _cleanup_(closep) int fd = -1;
+        socklen_t address_length;
         struct stat st;
         char *slash;
 
         if (length == 0 || length >= sizeof(address.sun_path))
                 return log_error_errno(ENAMETOOLONG, "socket path too long: %s", socket_path);
         memcpy(address.sun_path, socket_path, length);
+        address_length = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + length + 1);
 
         directory = strdup(socket_path);
         if (!directory)
@@ -92,17 +103,20 @@ static int bind_socket(Manager *manager, const char *socket_path) {
                         return log_error_errno(errno, "cannot set permissions of %s: %m", directory);
         }
 
-        /* A socket left by a previous run is replaced; anything else there is not ours. */
+        /* A socket left by a previous run is replaced; one somebody still listens on, or
+         * anything that is not a socket, is not ours to take. */
         if (lstat(socket_path, &st) == 0) {
                 if (!S_ISSOCK(st.st_mode))
                         return log_error_errno(EEXIST, "%s exists and is not a socket", socket_path);
+                if (someone_listens(&address, address_length))
+                        return log_error_errno(EADDRINUSE, "another sessmgrd is already listening on %s", socket_path);
                 (void) unlink(socket_path);
         }
 
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return log_error_errno(errno, "cannot create socket: %m");
-        if (bind(fd, (struct sockaddr *) &address, offsetof(struct sockaddr_un, sun_path) + length + 1) < 0)
+        if (bind(fd, (struct sockaddr *) &address, address_length) < 0)
                 return log_error_errno(errno, "cannot bind %s: %m", socket_path);
         /* Every user may connect: what each may do is decided per call. */
         if (chmod(socket_path, 0666) < 0)

@@ -20,6 +20,9 @@ SESSMGRCTL = BUILD / "sessmgrctl" / "sessmgrctl"
 PAM_MODULE = BUILD / "pam_sessmgr" / "pam_sessmgr.so"
 RAW_CALL = Path(__file__).resolve().parent / "raw_call.py"
 
+# Sanitizer runtimes must come first when the module under test is built with them.
+PRELOAD_FIRST = os.environ.get("SESSMGR_TEST_PRELOAD", "")
+
 USERS = {"alice": 60001, "bob": 60002}
 SERVICE = "sessmgr-test"
 
@@ -59,7 +62,7 @@ class World:
     def wrapper_environment(self, **extra):
         environment = dict(os.environ)
         environment.update({
-            "LD_PRELOAD": "libpam_wrapper.so libnss_wrapper.so",
+            "LD_PRELOAD": f"{PRELOAD_FIRST} libpam_wrapper.so libnss_wrapper.so".strip(),
             "PAM_WRAPPER": "1",
             "PAM_WRAPPER_SERVICE_DIR": str(self.pam_dir),
             "PAM_WRAPPER_DEBUGLEVEL": "1",      # module log lines go to stderr
@@ -132,8 +135,7 @@ class World:
     def ctl(self, *arguments, user=None, socket_path=None):
         command = self.as_user(user) + [SESSMGRCTL, "--socket", socket_path or self.socket, *arguments]
         environment = self.wrapper_environment()
-        environment.pop("LD_PRELOAD")
-        environment["LD_PRELOAD"] = "libnss_wrapper.so"
+        environment["LD_PRELOAD"] = f"{PRELOAD_FIRST} libnss_wrapper.so".strip()
         return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=30)
 
     def raw_call(self, method, signature="", *arguments, user=None):
@@ -156,6 +158,10 @@ def world():
     world = World(directory)
     try:
         yield world
+        # A daemon still running must stop cleanly: this catches crashes at shutdown
+        # and, in sanitizer builds, leaks.
+        returncode = world.stop_daemon()
+        assert returncode in (None, 0), f"sessmgrd exited with {returncode}: {world.daemon_log.read_text()}"
     finally:
         world.stop_daemon()
         subprocess.run(["rm", "-rf", str(directory)], check=False)

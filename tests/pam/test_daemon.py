@@ -84,3 +84,21 @@ def test_existing_socket_path_that_is_not_a_socket(world):
     assert result.returncode == 1
     assert "exists and is not a socket" in result.stderr
     assert world.socket.read_text() == "precious"
+
+
+def test_second_daemon_does_not_steal_the_socket(daemon):
+    result = subprocess.run([SESSMGRD, "--socket", daemon.socket, "--db", daemon.database.with_name("other.db")],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1
+    assert "another sessmgrd is already listening" in result.stderr
+    daemon.login("alice", "open_session")       # the first one still answers
+    assert daemon.ctl("list", user="alice").returncode == 0
+
+
+def test_stale_socket_is_replaced(world):
+    world.start_daemon()
+    world.daemon.kill()
+    world.daemon.wait()
+    assert world.socket.exists()                # left behind by the crash
+    world.start_daemon()
+    world.login("alice", "open_session")

@@ -117,3 +117,12 @@ def test_daemon_owned_fields_cannot_be_forged(daemon):
     assert record["boot_id"] != "00000000000000000000000000000000"
     assert "end_reason" not in record
     assert record["end_time_usec"] == 0
+
+
+def test_end_reason_must_be_printable(daemon):
+    daemon.login("alice", "open_session")
+    for reason in ("", "x\x01y", "bell\x07", "del\x7f", "a" * 65):
+        error, _, _ = daemon.raw_call("CloseSession", "ts", 1, reason)
+        assert error == "org.freedesktop.DBus.Error.InvalidArgs", repr(reason)
+    error, _, _ = daemon.raw_call("GetSession", "t", 1)
+    assert error is None

@@ -23,6 +23,7 @@ def test_help_and_version(world):
     (["show", "5x"], "is not a session id"),
     (["--user", "alice", "--all"], "exclude each other"),
     (["list", "--user"], "needs a value"),
+    (["show", "1", "--all"], "apply to list only"),
 ])
 def test_usage_errors_exit_2(world, arguments, message):
     result = world.ctl(*arguments)
