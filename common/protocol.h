@@ -10,7 +10,10 @@
 /* OpenSession(a{sv} record) -> (t id)           root only
  * CloseSession(t id, s reason) -> ()            root only
  * ListSessions(u uid) -> (aa{sv} records)       own uid; root: any uid, or SESSMGR_UID_ALL
- * GetSession(t id) -> (a{sv} record)            owner or root, others get NoSuchSession */
+ * GetSession(t id) -> (a{sv} record)            owner or root, others get NoSuchSession
+ * AnnounceLogout(t id) -> ()                    owner or root: the session is about to be
+ *                                               ended through logind by the caller; its
+ *                                               end reason becomes "revoked by ..." */
 #define SESSMGR_UID_ALL ((uint32_t) -1)
 
 #define SESSMGR_ERROR_NO_SUCH_SESSION   "org.sessmgr.Error.NoSuchSession"

@@ -49,6 +49,7 @@ const RecordField record_fields[] = {
         FIELD(state,            FIELD_STATE),
         FIELD(end_time_usec,    FIELD_TIME),
         FIELD(end_reason,       FIELD_STRING),
+        FIELD(origin,           FIELD_STRING),
 };
 const size_t record_fields_count = ELEMENTSOF(record_fields);
 

@@ -38,6 +38,7 @@ typedef struct SessionRecord {
         SessionState state;
         int64_t end_time_usec;
         char *end_reason;
+        char *origin;                   /* "pam", or "logind" when imported from logind */
 } SessionRecord;
 
 #define SESSION_RECORD_INIT { .uid = (uid_t) -1, .state = SESSION_ACTIVE }

@@ -110,3 +110,15 @@ int daemon_get_session(sd_bus *bus, uint64_t id, SessionRecord *ret) {
         r = session_record_read(reply, ret);
         return r < 0 ? malformed_reply(r) : 0;
 }
+
+int daemon_announce_logout(sd_bus *bus, uint64_t id) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sessmgr_new_method_call(bus, &m, "AnnounceLogout");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "t", id);
+        if (r < 0)
+                return report(r, NULL);
+        return call(bus, m, NULL);
+}

@@ -85,6 +85,7 @@ static const char *const labels[][2] = {
         { "state",            "State" },
         { "end_time_usec",    "End" },
         { "end_reason",       "End reason" },
+        { "origin",           "Recorded by" },
 };
 
 static const char *label_of(const RecordField *field) {

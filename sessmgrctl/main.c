@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "format.h"
 #include "log.h"
+#include "logout.h"
 #include "protocol.h"
 #include "table.h"
 #include "time-format.h"
@@ -22,26 +23,32 @@
 typedef struct Arguments {
         const char *socket_path;
         const char *user;
-        bool all_users;
+        bool all;               /* list: every user's sessions; logout: every session */
+        bool others;
+        bool assume_yes;
         bool json;
 } Arguments;
 
 static void help(void) {
         printf("Usage: sessmgrctl [OPTIONS] [COMMAND]\n"
                "\n"
-               "Lists your login sessions on this machine.\n"
+               "Lists your login sessions on this machine and logs them out.\n"
                "\n"
                "Commands:\n"
-               "  list            your active sessions, the current one marked (default)\n"
-               "  show ID         every detail of one session\n"
+               "  list              your active sessions, the current one marked (default)\n"
+               "  show ID           every detail of one session\n"
+               "  logout ID...      log out these sessions (not the one you are using)\n"
+               "  logout --others   log out all your sessions but this one\n"
+               "  logout --all      log out all your sessions, this one last\n"
                "\n"
                "Options:\n"
-               "  --json          machine-readable output (fields in sessmgrctl(1))\n"
-               "  --user NAME     (root) the sessions of another user\n"
-               "  --all           (root) the sessions of every user\n"
-               "  --socket PATH   sessmgrd's socket (default " SESSMGR_SOCKET_PATH ")\n"
-               "  -h, --help      show this help\n"
-               "  --version       show the version\n"
+               "  --json            machine-readable output (fields in sessmgrctl(1))\n"
+               "  -y, --yes         log out without asking\n"
+               "  --user NAME       (root) the sessions of another user\n"
+               "  --all             (root, with list) the sessions of every user\n"
+               "  --socket PATH     sessmgrd's socket (default " SESSMGR_SOCKET_PATH ")\n"
+               "  -h, --help        show this help\n"
+               "  --version         show the version\n"
                "\n"
                "Exit status: 0 success, 1 failure, 2 usage error. See sessmgrctl(1).\n");
 }
@@ -60,11 +67,13 @@ static int usage_error(const char *format, ...) {
 
 /* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
 static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
-        enum { OPTION_JSON = 0x100, OPTION_USER, OPTION_ALL, OPTION_SOCKET, OPTION_VERSION };
+        enum { OPTION_JSON = 0x100, OPTION_USER, OPTION_ALL, OPTION_OTHERS, OPTION_SOCKET, OPTION_VERSION };
         static const struct option options[] = {
                 { "json",    no_argument,       NULL, OPTION_JSON    },
                 { "user",    required_argument, NULL, OPTION_USER    },
                 { "all",     no_argument,       NULL, OPTION_ALL     },
+                { "others",  no_argument,       NULL, OPTION_OTHERS  },
+                { "yes",     no_argument,       NULL, 'y'            },
                 { "socket",  required_argument, NULL, OPTION_SOCKET  },
                 { "help",    no_argument,       NULL, 'h'            },
                 { "version", no_argument,       NULL, OPTION_VERSION },
@@ -74,20 +83,19 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
 
         opterr = 0;
         /* Options may come before or after the command ("sessmgrctl list --json"). */
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":hy", options, NULL)) >= 0)
                 switch (c) {
                 case OPTION_JSON:    arguments->json = true; break;
                 case OPTION_USER:    arguments->user = optarg; break;
-                case OPTION_ALL:     arguments->all_users = true; break;
+                case OPTION_ALL:     arguments->all = true; break;
+                case OPTION_OTHERS:  arguments->others = true; break;
+                case 'y':            arguments->assume_yes = true; break;
                 case OPTION_SOCKET:  arguments->socket_path = optarg; break;
                 case 'h':            help(); return 0;
                 case OPTION_VERSION: printf("sessmgrctl %s\n", PACKAGE_VERSION); return 0;
                 case ':':            return usage_error("option '%s' needs a value.", argv[optind - 1]);
                 default:             return usage_error("unknown option '%s'.", argv[optind - 1]);
                 }
-
-        if (arguments->user && arguments->all_users)
-                return usage_error("--user and --all exclude each other.");
         return 1;
 }
 
@@ -96,7 +104,7 @@ static int resolve_uid(const Arguments *arguments, uint32_t *ret) {
         char *end;
         unsigned long number;
 
-        if (arguments->all_users) {
+        if (arguments->all) {
                 *ret = SESSMGR_UID_ALL;
                 return 0;
         }
@@ -137,6 +145,17 @@ static int list_as_json(const SessionRecord *records, size_t count, const Curren
         return print_json(root);
 }
 
+/* "3 min ago", or "3 min ago, closing" while processes outlive the login. */
+#define LAST_ACTIVE_MAX (TIMESTAMP_MAX + 16)
+static const char *last_active_text(char buffer[static LAST_ACTIVE_MAX], const SessionRecord *record, int64_t now) {
+        char relative[TIMESTAMP_MAX];
+
+        if (!format_timestamp_relative(relative, record->last_active_usec, now))
+                return NULL;
+        snprintf(buffer, LAST_ACTIVE_MAX, "%s%s", relative, record->state == SESSION_CLOSING ? ", closing" : "");
+        return buffer;
+}
+
 static int list_as_table(const SessionRecord *records, size_t count, const CurrentSession *current, bool show_user) {
         static const char *const headers[] = { "", "ID", "USER", "DEVICE", "FROM", "LOGIN", "LAST ACTIVE" };
         _cleanup_(table_freep) Table *table = NULL;
@@ -161,7 +180,7 @@ static int list_as_table(const SessionRecord *records, size_t count, const Curre
         for (size_t i = 0; r >= 0 && i < count; i++) {
                 const SessionRecord *record = &records[i];
                 _cleanup_(freep) char *device = session_device_text(record);
-                char id[24], login[TIMESTAMP_MAX], active[TIMESTAMP_MAX];
+                char id[24], login[TIMESTAMP_MAX], active[LAST_ACTIVE_MAX];
                 bool is_current = session_is_current(record, current);
 
                 snprintf(id, sizeof(id), "%" PRIu64, record->id);
@@ -180,7 +199,7 @@ static int list_as_table(const SessionRecord *records, size_t count, const Curre
                 if (r >= 0)
                         r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
                 if (r >= 0)
-                        r = table_add_cell(table, format_timestamp_relative(active, record->last_active_usec, now));
+                        r = table_add_cell(table, last_active_text(active, record, now));
         }
         if (r < 0)
                 return log_error_errno(r, "Out of memory.");
@@ -224,6 +243,24 @@ static int parse_session_id(const char *text, uint64_t *ret) {
         return errno != 0 || *end != '\0' ? -EINVAL : 0;
 }
 
+static int verb_logout(sd_bus *bus, const Arguments *arguments, const uint64_t *ids, size_t id_count) {
+        LogoutRequest request = {
+                .mode = arguments->all ? LOGOUT_ALL : arguments->others ? LOGOUT_OTHERS : LOGOUT_NAMED,
+                .ids = ids,
+                .id_count = id_count,
+                .assume_yes = arguments->assume_yes,
+        };
+        Arguments whose = *arguments;
+        int r;
+
+        /* --all means "all of the user's sessions" here, not "all users". */
+        whose.all = false;
+        r = resolve_uid(&whose, &request.uid);
+        if (r < 0)
+                return r;
+        return logout_sessions(bus, &request);
+}
+
 static int verb_show(sd_bus *bus, const Arguments *arguments, uint64_t id) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         _cleanup_(current_session_done) CurrentSession current = {};
@@ -243,6 +280,7 @@ int main(int argc, char *argv[]) {
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         Arguments arguments = { .socket_path = SESSMGR_SOCKET_PATH };
         const char *verb;
+        _cleanup_(freep) uint64_t *ids = NULL;
         char **rest;
         int rest_count, r;
         uint64_t id = 0;
@@ -261,15 +299,30 @@ int main(int argc, char *argv[]) {
         if (strcmp(verb, "list") == 0) {
                 if (rest_count > 0)
                         return usage_error("list takes no arguments, got '%s'.", rest[0]), EXIT_USAGE;
+                if (arguments.user && arguments.all)
+                        return usage_error("--user and --all exclude each other with list."), EXIT_USAGE;
         } else if (strcmp(verb, "show") == 0) {
                 if (rest_count != 1)
                         return usage_error("show takes exactly one session id."), EXIT_USAGE;
                 if (parse_session_id(rest[0], &id) < 0)
                         return usage_error("'%s' is not a session id.", rest[0]), EXIT_USAGE;
-                if (arguments.user || arguments.all_users)
-                        return usage_error("--user and --all apply to list only."), EXIT_USAGE;
+                if (arguments.user || arguments.all)
+                        return usage_error("--user and --all do not apply to show."), EXIT_USAGE;
+        } else if (strcmp(verb, "logout") == 0) {
+                if (arguments.all + arguments.others + (rest_count > 0) != 1)
+                        return usage_error("logout takes session ids, or --others, or --all."), EXIT_USAGE;
+                if (arguments.user && rest_count > 0)
+                        return usage_error("--user goes with --others or --all, not with session ids."), EXIT_USAGE;
+                ids = calloc(rest_count ?: 1, sizeof(uint64_t));
+                if (!ids)
+                        return log_error_errno(ENOMEM, "Out of memory."), EXIT_FAILURE;
+                for (int i = 0; i < rest_count; i++)
+                        if (parse_session_id(rest[i], &ids[i]) < 0)
+                                return usage_error("'%s' is not a session id.", rest[i]), EXIT_USAGE;
         } else
                 return usage_error("unknown command '%s'.", verb), EXIT_USAGE;
+        if (arguments.others && strcmp(verb, "logout") != 0)
+                return usage_error("--others applies to logout only."), EXIT_USAGE;
 
         r = daemon_connect(arguments.socket_path, &bus);
         if (r < 0)
@@ -277,7 +330,9 @@ int main(int argc, char *argv[]) {
 
         if (strcmp(verb, "list") == 0)
                 r = verb_list(bus, &arguments);
-        else
+        else if (strcmp(verb, "show") == 0)
                 r = verb_show(bus, &arguments, id);
+        else
+                r = verb_logout(bus, &arguments, ids, (size_t) rest_count);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -110,6 +110,10 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "cannot listen: %s", strerror(-r)), 1;
 
+        r = logind_start(manager);
+        if (r < 0)
+                return log_error_errno(r, "cannot start: %s", strerror(-r)), 1;
+
         log_info("recording sessions in %s", arguments.database_path);
         r = manager_run(manager);
         return r < 0 ? 1 : 0;

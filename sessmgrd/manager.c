@@ -60,6 +60,23 @@ static int create_database_directory(const char *database_path) {
         return 0;
 }
 
+/* Sessions still open from an earlier boot ended with it. */
+static int close_previous_boots(Manager *manager) {
+        int r;
+
+        r = store_begin(manager->store);
+        if (r < 0)
+                return r;
+        r = store_close_previous_boots(manager->store, manager->boot_id);
+        if (r < 0) {
+                store_rollback(manager->store);
+                return r;
+        }
+        if (r > 0)
+                log_info("closed %d session(s) left open by an earlier boot", r);
+        return store_commit(manager->store);
+}
+
 int manager_open_store(Manager *manager, const char *database_path) {
         int r;
 
@@ -67,6 +84,9 @@ int manager_open_store(Manager *manager, const char *database_path) {
         if (r < 0)
                 return r;
         r = store_open(database_path, &manager->store);
+        if (r < 0)
+                return r;
+        r = close_previous_boots(manager);
         if (r < 0)
                 return r;
         return batch_new(manager->event, manager->store, &manager->batch);
@@ -90,6 +110,7 @@ int manager_run(Manager *manager) {
 Manager *manager_free(Manager *manager) {
         if (!manager)
                 return NULL;
+        logind_free(manager->logind);
         batch_free(manager->batch);
         server_close(manager);
         store_free(manager->store);

@@ -9,6 +9,7 @@
 
 #include "batch.h"
 #include "connection.h"
+#include "logind.h"
 #include "store.h"
 
 
@@ -16,6 +17,7 @@ typedef struct Manager {
         sd_event *event;
         Store *store;
         Batch *batch;
+        Logind *logind;
 
         int listen_fd;
         bool listen_fd_owned;           /* false when systemd passed it in */

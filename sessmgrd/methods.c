@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <systemd/sd-login.h>
 
 #include "log.h"
 #include "manager.h"
@@ -48,9 +52,31 @@ static int prepare_new_record(Manager *manager, SessionRecord *record) {
         if (record->last_active_usec < record->login_time_usec || record->last_active_usec > now)
                 record->last_active_usec = record->login_time_usec;
         if (record_set_string(&record->end_reason, NULL) < 0 ||
+            record_set_string(&record->origin, "pam") < 0 ||
             record_set_string(&record->boot_id, manager->boot_id) < 0)
                 return -ENOMEM;
         return 0;
+}
+
+/* sessmgrd may have imported this very login from logind before its PAM call got
+ * through (it was started by that call, and read logind's list first): the PAM record
+ * then takes over the imported one instead of doubling it. */
+static int add_or_adopt(Manager *manager, SessionRecord *record) {
+        _cleanup_(session_record_done) SessionRecord imported = SESSION_RECORD_INIT;
+        int r;
+
+        if (record->logind_session) {
+                r = store_find_by_logind_session(manager->store, record->logind_session, manager->boot_id,
+                                                 record->uid, &imported);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                if (r >= 0 && streq_ptr(imported.origin, "logind") && imported.uid == record->uid &&
+                    streq_ptr(imported.service, record->service)) {
+                        record->id = imported.id;
+                        return store_replace_session(manager->store, record);
+                }
+        }
+        return store_add_session(manager->store, record);
 }
 
 static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -80,7 +106,7 @@ static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_e
         r = batch_begin(manager->batch);
         if (r < 0)
                 return store_failed(manager, r, error);
-        r = store_add_session(manager->store, &record);
+        r = add_or_adopt(manager, &record);
         if (r < 0)
                 return store_failed(manager, r, error);
 
@@ -96,9 +122,11 @@ static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_e
 }
 
 static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Connection *connection = userdata;
         Manager *manager = connection->manager;
+        SessionState state;
         const char *reason;
         uint64_t id;
         int r;
@@ -117,7 +145,17 @@ static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_
         r = batch_begin(manager->batch);
         if (r < 0)
                 return store_failed(manager, r, error);
-        r = store_end_session(manager->store, id, now_usec(CLOCK_REALTIME), reason);
+        r = store_get_session(manager->store, id, &record);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "No open session %" PRIu64 ".", id);
+        if (r < 0)
+                return store_failed(manager, r, error);
+
+        /* Processes that outlive the login keep logind's session "closing": so is ours,
+         * until logind drops it. */
+        state = streq_ptr(record.boot_id, manager->boot_id) && logind_has_session(manager->logind, record.logind_session)
+                ? SESSION_CLOSING : SESSION_CLOSED;
+        r = store_end_session(manager->store, id, now_usec(CLOCK_REALTIME), reason, state);
         if (r == -ENOENT)
                 return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "No open session %" PRIu64 ".", id);
         if (r < 0)
@@ -194,6 +232,68 @@ static int method_get_session(sd_bus_message *message, void *userdata, sd_bus_er
         return batch_reply(manager->batch, message, reply);
 }
 
+/* "revoked by session 12 from 203.0.113.7": the caller's own session as we know it,
+ * found from the caller's process, never from what the caller says. */
+static int describe_revoker(Manager *manager, const Connection *connection, char **ret) {
+        _cleanup_(session_record_done) SessionRecord caller = SESSION_RECORD_INIT;
+        _cleanup_(freep) char *logind_session = NULL;
+        struct passwd *entry;
+        int r = -ENOENT;
+
+        if (sd_pid_get_session(connection->peer_pid, &logind_session) >= 0)
+                r = store_find_by_logind_session(manager->store, logind_session, manager->boot_id,
+                                                 connection->peer_uid, &caller);
+        if (r >= 0)
+                r = asprintf(ret, "revoked by session %" PRIu64 " from %s", caller.id,
+                             caller.remote_address ?: caller.remote_host ?: "this machine");
+        else if (connection->peer_uid == 0)
+                r = asprintf(ret, "revoked by root");
+        else if ((entry = getpwuid(connection->peer_uid)))
+                r = asprintf(ret, "revoked by %s", entry->pw_name);
+        else
+                r = asprintf(ret, "revoked by uid %u", (unsigned) connection->peer_uid);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+static int method_announce_logout(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) char *reason = NULL;
+        Connection *connection = userdata;
+        Manager *manager = connection->manager;
+        uint64_t id;
+        int r;
+
+        r = sd_bus_message_read(message, "t", &id);
+        if (r < 0)
+                return r;
+
+        r = store_get_session(manager->store, id, &record);
+        if (r == -ENOENT || (r >= 0 && !peer_is_root(connection) && record.uid != connection->peer_uid))
+                return no_such_session(id, error);
+        if (r < 0)
+                return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
+                                         "The session database could not be read: %s", strerror(-r));
+        if (record.state == SESSION_CLOSED)
+                return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "Session %" PRIu64 " has already ended.", id);
+
+        r = describe_revoker(manager, connection, &reason);
+        if (r < 0)
+                return r;
+        r = batch_begin(manager->batch);
+        if (r < 0)
+                return store_failed(manager, r, error);
+        r = store_set_revoke_reason(manager->store, id, reason);
+        if (r < 0 && r != -ENOENT)
+                return store_failed(manager, r, error);
+
+        log_info("session %" PRIu64 " of %s: %s", id, record.user, reason);
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        return batch_reply(manager->batch, message, reply);
+}
+
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("OpenSession",
@@ -212,5 +312,9 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("t", id),
                                 SD_BUS_RESULT("a{sv}", session),
                                 method_get_session, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AnnounceLogout",
+                                SD_BUS_ARGS("t", id),
+                                SD_BUS_NO_RESULT,
+                                method_announce_logout, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

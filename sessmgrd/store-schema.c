@@ -33,6 +33,14 @@ static const char *const migrations[] = {
 
         /* 1 → 2: listing a user's open sessions must not scan the whole history. */
         "CREATE INDEX sessions_open_by_uid ON sessions(uid, state);",
+
+        /* 2 → 3: following logind. Who asked for a session to end ("revoked by session 12
+         * from 203.0.113.7") waits here until it ends; whether the record came from PAM or
+         * was imported from logind; logind events find the open sessions of a logind id
+         * without scanning the history. */
+        "ALTER TABLE sessions ADD COLUMN revoke_reason TEXT;"
+        "ALTER TABLE sessions ADD COLUMN origin TEXT DEFAULT 'pam';"
+        "CREATE INDEX sessions_open_by_logind ON sessions(logind_session, boot_id) WHERE state != 'closed';",
 };
 
 int store_schema_latest(void) {

@@ -11,16 +11,25 @@
 #include "record-fields.h"
 #include "store-schema.h"
 #include "store.h"
+#include "string-set.h"
 
 /* Columns are named like the record's fields (record-fields.h), so binding and reading
  * walk that one table instead of repeating every field here. */
 
 typedef enum StatementId {
         STATEMENT_INSERT,
+        STATEMENT_REPLACE,
         STATEMENT_END,
         STATEMENT_GET,
         STATEMENT_LIST_UID,
         STATEMENT_LIST_ALL,
+        STATEMENT_FIND_BY_LOGIND,
+        STATEMENT_LOGIND_CLOSING,
+        STATEMENT_LOGIND_REMOVED,
+        STATEMENT_LOGIND_FINISH,
+        STATEMENT_LOGIND_OPEN_IDS,
+        STATEMENT_PREVIOUS_BOOTS,
+        STATEMENT_SET_REVOKE_REASON,
         STATEMENT_BEGIN,
         STATEMENT_COMMIT,
         STATEMENT_ROLLBACK,
@@ -71,6 +80,15 @@ static void statement_resetp(sqlite3_stmt **statement) {
         }
 }
 
+/* Runs an UPDATE whose parameters are already bound; returns the rows it changed. */
+static int run_update(Store *store, sqlite3_stmt *statement, const char *what) {
+        int rc = sqlite3_step(statement);
+
+        if (rc != SQLITE_DONE)
+                return store_error(store, rc, what);
+        return sqlite3_changes(store->database);
+}
+
 static char *columns_list(bool include_id) {
         size_t size = 1;
         char *list;
@@ -102,17 +120,50 @@ static int prepare_statements(Store *store) {
                 strcat(placeholders, i == 1 ? "?" : ",?");
 
         if (asprintf(&sql[STATEMENT_INSERT], "INSERT INTO sessions (%s) VALUES (%s);", without_id, placeholders) < 0 ||
+            asprintf(&sql[STATEMENT_REPLACE], "UPDATE sessions SET (%s) = (%s) WHERE id = ?%zu;",
+                     without_id, placeholders, record_fields_count) < 0 ||
             asprintf(&sql[STATEMENT_GET], "SELECT %s FROM sessions WHERE id = ?1;", all) < 0 ||
             asprintf(&sql[STATEMENT_LIST_UID], "SELECT %s FROM sessions WHERE uid = ?1 AND state != 'closed' "
                      "ORDER BY login_time_usec, id;", all) < 0 ||
             asprintf(&sql[STATEMENT_LIST_ALL], "SELECT %s FROM sessions WHERE state != 'closed' "
-                     "ORDER BY login_time_usec, id;", all) < 0)
+                     "ORDER BY login_time_usec, id;", all) < 0 ||
+            /* The caller's own record first: after "su", one logind session holds several. */
+            asprintf(&sql[STATEMENT_FIND_BY_LOGIND], "SELECT %s FROM sessions WHERE logind_session = ?1 AND boot_id = ?2 "
+                     "AND state != 'closed' ORDER BY uid = ?3 DESC, login_time_usec LIMIT 1;", all) < 0)
                 r = -ENOMEM;
 
         for (StatementId id = 0; r == 0 && id < _STATEMENT_MAX; id++) {
                 static const char *const fixed[_STATEMENT_MAX] = {
-                        [STATEMENT_END] = "UPDATE sessions SET state = 'closed', end_time_usec = ?2, end_reason = ?3 "
-                                          "WHERE id = ?1 AND state != 'closed';",
+                        /* The end of a login as the PAM stack reports it. A session logind
+                         * already reported closing has its end time, not yet its reason. */
+                        [STATEMENT_END] =
+                                "UPDATE sessions SET state = ?4,"
+                                " end_time_usec = CASE WHEN end_time_usec > 0 THEN end_time_usec ELSE ?2 END,"
+                                " end_reason = COALESCE(revoke_reason, ?3) "
+                                "WHERE id = ?1 AND (state = 'active' OR (state = 'closing' AND end_reason IS NULL));",
+                        [STATEMENT_LOGIND_CLOSING] =
+                                "UPDATE sessions SET state = 'closing', end_time_usec = ?3 "
+                                "WHERE logind_session = ?1 AND boot_id = ?2 AND state = 'active';",
+                        [STATEMENT_LOGIND_REMOVED] =
+                                "UPDATE sessions SET state = 'closed',"
+                                " end_time_usec = CASE WHEN end_time_usec > 0 THEN end_time_usec ELSE ?3 END,"
+                                " end_reason = COALESCE(end_reason, revoke_reason, ?4) "
+                                "WHERE logind_session = ?1 AND boot_id = ?2 AND state != 'closed';",
+                        [STATEMENT_LOGIND_FINISH] =
+                                "UPDATE sessions SET state = 'closed' "
+                                "WHERE logind_session = ?1 AND boot_id = ?2 AND state = 'closing' AND end_reason IS NOT NULL;",
+                        [STATEMENT_LOGIND_OPEN_IDS] =
+                                "SELECT DISTINCT logind_session FROM sessions "
+                                "WHERE boot_id = ?1 AND state != 'closed' AND logind_session IS NOT NULL;",
+                        /* Nobody knows when the machine went down: the last sign of life
+                         * is the best end time there is. */
+                        [STATEMENT_PREVIOUS_BOOTS] =
+                                "UPDATE sessions SET state = 'closed',"
+                                " end_time_usec = CASE WHEN end_time_usec > 0 THEN end_time_usec ELSE last_active_usec END,"
+                                " end_reason = COALESCE(end_reason, revoke_reason, 'reboot') "
+                                "WHERE state != 'closed' AND boot_id != ?1;",
+                        [STATEMENT_SET_REVOKE_REASON] =
+                                "UPDATE sessions SET revoke_reason = ?2 WHERE id = ?1 AND state != 'closed';",
                         [STATEMENT_BEGIN] = "BEGIN IMMEDIATE;",
                         [STATEMENT_COMMIT] = "COMMIT;",
                         [STATEMENT_ROLLBACK] = "ROLLBACK;",
@@ -285,16 +336,23 @@ static int read_row(Store *store, sqlite3_stmt *statement, SessionRecord *record
         return 0;
 }
 
-int store_add_session(Store *store, SessionRecord *record) {
-        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_INSERT];
-        int rc;
-
+/* Binds every field but the id to ?1 … ?N-1, in the order of record-fields.h. */
+static int bind_fields(Store *store, sqlite3_stmt *statement, const SessionRecord *record) {
         for (size_t i = 1; i < record_fields_count; i++) {
-                rc = bind_field(statement, (int) i, record, &record_fields[i]);
+                int rc = bind_field(statement, (int) i, record, &record_fields[i]);
                 if (rc != SQLITE_OK)
                         return store_error(store, rc, "cannot bind a session field");
         }
+        return 0;
+}
 
+int store_add_session(Store *store, SessionRecord *record) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_INSERT];
+        int rc, r;
+
+        r = bind_fields(store, statement, record);
+        if (r < 0)
+                return r;
         rc = sqlite3_step(statement);
         if (rc != SQLITE_DONE)
                 return store_error(store, rc, "cannot add a session");
@@ -302,19 +360,125 @@ int store_add_session(Store *store, SessionRecord *record) {
         return 0;
 }
 
-int store_end_session(Store *store, uint64_t id, int64_t end_time_usec, const char *reason) {
+int store_replace_session(Store *store, const SessionRecord *record) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_REPLACE];
+        int r;
+
+        r = bind_fields(store, statement, record);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(statement, (int) record_fields_count, (sqlite3_int64) record->id) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = run_update(store, statement, "cannot update a session");
+        return r < 0 ? r : r > 0 ? 0 : -ENOENT;
+}
+
+int store_end_session(Store *store, uint64_t id, int64_t end_time_usec, const char *reason, SessionState state) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_END];
-        int rc;
+        int r;
 
         if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK ||
             sqlite3_bind_int64(statement, 2, end_time_usec) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 3, reason, -1, SQLITE_STATIC) != SQLITE_OK)
+            sqlite3_bind_text(statement, 3, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 4, session_state_to_string(state), -1, SQLITE_STATIC) != SQLITE_OK)
                 return store_error(store, SQLITE_MISUSE, "cannot bind");
 
+        r = run_update(store, statement, "cannot end a session");
+        return r < 0 ? r : r > 0 ? 0 : -ENOENT;
+}
+
+static int bind_logind(Store *store, sqlite3_stmt *statement, const char *logind_session, const char *boot_id) {
+        if (sqlite3_bind_text(statement, 1, logind_session, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 2, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return 0;
+}
+
+int store_logind_session_closing(Store *store, const char *logind_session, const char *boot_id, int64_t now) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_CLOSING];
+        int r;
+
+        r = bind_logind(store, statement, logind_session, boot_id);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(statement, 3, now) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return run_update(store, statement, "cannot mark a session closing");
+}
+
+int store_logind_session_removed(Store *store, const char *logind_session, const char *boot_id,
+                                 int64_t now, const char *reason) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_REMOVED];
+        int r;
+
+        r = bind_logind(store, statement, logind_session, boot_id);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(statement, 3, now) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 4, reason, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return run_update(store, statement, "cannot close a session");
+}
+
+int store_logind_session_finish(Store *store, const char *logind_session, const char *boot_id) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_FINISH];
+        int r;
+
+        r = bind_logind(store, statement, logind_session, boot_id);
+        if (r < 0)
+                return r;
+        return run_update(store, statement, "cannot close a session");
+}
+
+int store_close_previous_boots(Store *store, const char *boot_id) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_PREVIOUS_BOOTS];
+
+        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return run_update(store, statement, "cannot close the sessions of earlier boots");
+}
+
+int store_set_revoke_reason(Store *store, uint64_t id, const char *reason) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_SET_REVOKE_REASON];
+        int r;
+
+        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 2, reason, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = run_update(store, statement, "cannot record who ends a session");
+        return r < 0 ? r : r > 0 ? 0 : -ENOENT;
+}
+
+int store_list_open_logind_sessions(Store *store, const char *boot_id, StringSet *ret) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_OPEN_IDS];
+        int rc, r;
+
+        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+                r = string_set_add(ret, (const char *) sqlite3_column_text(statement, 0));
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : store_error(store, rc, "cannot list sessions");
+}
+
+int store_find_by_logind_session(Store *store, const char *logind_session, const char *boot_id, uid_t uid,
+                                 SessionRecord *ret) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_FIND_BY_LOGIND];
+        int rc, r;
+
+        r = bind_logind(store, statement, logind_session, boot_id);
+        if (r < 0)
+                return r;
+        if (sqlite3_bind_int64(statement, 3, uid) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
         rc = sqlite3_step(statement);
-        if (rc != SQLITE_DONE)
-                return store_error(store, rc, "cannot end a session");
-        return sqlite3_changes(store->database) > 0 ? 0 : -ENOENT;
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_error(store, rc, "cannot read a session");
+        return read_row(store, statement, ret);
 }
 
 int store_get_session(Store *store, uint64_t id, SessionRecord *ret) {

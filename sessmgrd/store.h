@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "record.h"
+#include "string-set.h"
 
 /* The session database: one SQLite file owned by sessmgrd alone. Every write happens
  * inside a transaction the caller opens with store_begin() and ends with store_commit(),
@@ -27,8 +28,30 @@ bool store_in_transaction(Store *store);
 
 /* Inserts a new session and sets record->id. */
 int store_add_session(Store *store, SessionRecord *record);
-/* Marks an open session closed. -ENOENT when there is no open session with that id. */
-int store_end_session(Store *store, uint64_t id, int64_t end_time_usec, const char *reason);
+/* Overwrites every field of session record->id. */
+int store_replace_session(Store *store, const SessionRecord *record);
+/* Records the end of a login as the PAM stack reports it: state becomes `state` (closing
+ * while logind still has the session), the reason the one announced by whoever revoked
+ * it, else `reason`. -ENOENT when there is no open session with that id. */
+int store_end_session(Store *store, uint64_t id, int64_t end_time_usec, const char *reason, SessionState state);
+
+/* What logind reports, for the open sessions with that logind id in that boot; each
+ * returns how many records changed. Closing: processes may linger, the login is over.
+ * Removed: closed, with the reason known already or else `reason`. */
+int store_logind_session_closing(Store *store, const char *logind_session, const char *boot_id, int64_t now);
+int store_logind_session_removed(Store *store, const char *logind_session, const char *boot_id,
+                                 int64_t now, const char *reason);
+/* Closes the sessions whose end PAM reported already and that logind has now dropped. */
+int store_logind_session_finish(Store *store, const char *logind_session, const char *boot_id);
+/* Closes what was left open in other boots, with reason "reboot". */
+int store_close_previous_boots(Store *store, const char *boot_id);
+/* Remembers who asked for the session to end; it becomes the end reason. */
+int store_set_revoke_reason(Store *store, uint64_t id, const char *reason);
+/* The logind ids of this boot's open sessions, added to *ret. */
+int store_list_open_logind_sessions(Store *store, const char *boot_id, StringSet *ret);
+/* The open session with that logind id, preferring one of uid. -ENOENT if none. */
+int store_find_by_logind_session(Store *store, const char *logind_session, const char *boot_id, uid_t uid,
+                                 SessionRecord *ret);
 /* -ENOENT when there is no such session. */
 int store_get_session(Store *store, uint64_t id, SessionRecord *ret);
 /* Sessions not yet closed, of one uid or of all (SESSMGR_UID_ALL), oldest login first. */

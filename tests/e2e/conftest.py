@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from container import Container, ensure_rootfs
+from sessmgr_install import install_sessmgr, stage_install
 
 HOST_TOOLS = ["systemd-nspawn", "debootstrap", "nsenter", "chroot", "mount", "tar"]
 
@@ -86,3 +87,18 @@ def container_factory(rootfs, request):
 def container(container_factory):
     """A freshly booted container, thrown away after the test (boot ~0.5 s)."""
     return container_factory()
+
+
+@pytest.fixture(scope="session")
+def stage():
+    """The build under test, as `meson install` lays it out (installed once per run)."""
+    path = stage_install()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def box(container, stage):
+    """A booted container with sessmgr installed and enabled, and users alice and bob."""
+    install_sessmgr(container, stage)
+    return container

@@ -3,24 +3,17 @@
 recorded by the socket-activated sessmgrd, listed by sessmgrctl for their owner."""
 
 import json
-import shutil
-
-import pytest
-
-from sessmgr_install import install_sessmgr, stage_install
+import time
 
 
-@pytest.fixture(scope="session")
-def stage():
-    path = stage_install()
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def box(container, stage):
-    install_sessmgr(container, stage)
-    return container
+def wait_until(condition, timeout=10, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def uid_of(box, user):
@@ -59,9 +52,12 @@ def test_each_user_lists_exactly_their_own_ssh_sessions(box):
     # The logins were recorded by the socket-activated daemon.
     assert box.run(["systemctl", "is-active", "sessmgrd.service"]).stdout.strip() == "active"
 
-    # The two short logins ended with their ssh command; the held ones are active.
-    everyone = json.loads(box.run(["sessmgrctl", "--all", "--json"]).stdout)["sessions"]
-    assert sorted(s["logind_session"] for s in everyone) == sorted(held_ids.values())
+    # The two short logins ended with their ssh command (sshd reports the end to PAM just
+    # after the client returns); the held ones are active.
+    def open_logind_ids():
+        everyone = json.loads(box.run(["sessmgrctl", "--all", "--json"]).stdout)["sessions"]
+        return sorted(s["logind_session"] for s in everyone)
+    wait_until(lambda: open_logind_ids() == sorted(held_ids.values()), what="the short logins to be closed")
 
     for handle in held.values():
         handle.close()
@@ -82,8 +78,8 @@ def test_table_marks_the_current_session(box):
 
 def test_logout_is_recorded(box):
     box.ssh("alice", "true")
-    records = json.loads(box.run(["sessmgrctl", "--all", "--json"]).stdout)["sessions"]
-    assert records == []
+    wait_until(lambda: json.loads(box.run(["sessmgrctl", "--all", "--json"]).stdout)["sessions"] == [],
+               what="the logout to be recorded")
     shown = json.loads(box.run(["sessmgrctl", "show", "1", "--json"]).stdout)
     assert shown["user"] == "alice"
     assert shown["state"] == "closed"

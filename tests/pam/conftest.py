@@ -75,9 +75,13 @@ class World:
     # --- sessmgrd ---------------------------------------------------------
 
     def start_daemon(self, *extra_arguments, wait=True):
+        # These tests run beside whatever logind the host has, if any: keep it out.
+        # The daemon sees the test users too (it names the user who revoked a session).
+        environment = self.wrapper_environment(DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={self.directory}/no-system-bus")
+        environment["LD_PRELOAD"] = f"{PRELOAD_FIRST} libnss_wrapper.so".strip()
         self.daemon = subprocess.Popen(
             [SESSMGRD, "--socket", self.socket, "--db", self.database, *extra_arguments],
-            stdout=subprocess.DEVNULL, stderr=open(self.daemon_log, "ab"))
+            stdout=subprocess.DEVNULL, stderr=open(self.daemon_log, "ab"), env=environment)
         if wait:
             self.wait_for_socket()
         return self.daemon

@@ -23,7 +23,13 @@ def test_help_and_version(world):
     (["show", "5x"], "is not a session id"),
     (["--user", "alice", "--all"], "exclude each other"),
     (["list", "--user"], "needs a value"),
-    (["show", "1", "--all"], "apply to list only"),
+    (["show", "1", "--all"], "do not apply to show"),
+    (["logout"], "logout takes session ids, or --others, or --all"),
+    (["logout", "1", "--all"], "logout takes session ids"),
+    (["logout", "--others", "--all"], "logout takes session ids"),
+    (["logout", "--user", "bob", "3"], "not with session ids"),
+    (["logout", "x"], "is not a session id"),
+    (["list", "--others"], "applies to logout only"),
 ])
 def test_usage_errors_exit_2(world, arguments, message):
     result = world.ctl(*arguments)

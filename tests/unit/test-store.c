@@ -39,6 +39,9 @@ static int teardown(void **state) {
         return 0;
 }
 
+#define BOOT "0123456789abcdef0123456789abcdef"
+#define OLD_BOOT "fedcba9876543210fedcba9876543210"
+
 static void make_record(SessionRecord *record, uid_t uid, const char *user, const char *service, int64_t login) {
         *record = (SessionRecord) SESSION_RECORD_INIT;
         record->uid = uid;
@@ -46,6 +49,7 @@ static void make_record(SessionRecord *record, uid_t uid, const char *user, cons
         assert_int_equal(record_set_string(&record->service, service), 0);
         assert_int_equal(record_set_string(&record->remote_address, "203.0.113.7"), 0);
         record->remote_port = 50022;
+        assert_int_equal(record_set_string(&record->boot_id, BOOT), 0);
         record->login_time_usec = login;
         record->last_active_usec = login;
 }
@@ -89,9 +93,9 @@ static void test_add_list_get_end(void **state) {
         session_record_array_free(records, count);
 
         assert_int_equal(store_begin(store), 0);
-        assert_int_equal(store_end_session(store, alice1, 500, "logout"), 0);
-        assert_int_equal(store_end_session(store, alice1, 600, "logout"), -ENOENT);    /* only once */
-        assert_int_equal(store_end_session(store, 99999, 600, "logout"), -ENOENT);
+        assert_int_equal(store_end_session(store, alice1, 500, "logout", SESSION_CLOSED), 0);
+        assert_int_equal(store_end_session(store, alice1, 600, "logout", SESSION_CLOSED), -ENOENT);    /* only once */
+        assert_int_equal(store_end_session(store, 99999, 600, "logout", SESSION_CLOSED), -ENOENT);
         assert_int_equal(store_commit(store), 0);
 
         assert_int_equal(store_list_open_sessions(store, 1000, &records, &count), 0);
@@ -152,6 +156,118 @@ static void test_rollback_discards(void **state) {
         free(records);
 }
 
+/* A session in logind's hands: logind id, boot. */
+static uint64_t add_logind(Store *store, uid_t uid, const char *logind_session, const char *boot_id) {
+        _cleanup_(session_record_done) SessionRecord record;
+
+        make_record(&record, uid, uid == 1000 ? "alice" : "root", "sshd", 100);
+        assert_int_equal(record_set_string(&record.logind_session, logind_session), 0);
+        assert_int_equal(record_set_string(&record.boot_id, boot_id), 0);
+        assert_int_equal(store_begin(store), 0);
+        assert_int_equal(store_add_session(store, &record), 0);
+        assert_int_equal(store_commit(store), 0);
+        return record.id;
+}
+
+static void get(Store *store, uint64_t id, SessionRecord *record) {
+        session_record_done(record);
+        *record = (SessionRecord) SESSION_RECORD_INIT;
+        assert_int_equal(store_get_session(store, id, record), 0);
+}
+
+static void test_logind_lifecycle(void **state) {
+        Fixture *fixture = *state;
+        _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        uint64_t logout, killed, lingering;
+
+        assert_int_equal(store_open(fixture->path, &store), 0);
+        logout = add_logind(store, 1000, "c1", BOOT);
+        killed = add_logind(store, 1000, "c2", BOOT);
+        lingering = add_logind(store, 1000, "c3", BOOT);
+        assert_int_equal(store_begin(store), 0);
+
+        /* logind says closing first (pam_systemd runs before us), then PAM reports the logout. */
+        assert_int_equal(store_logind_session_closing(store, "c1", BOOT, 300), 1);
+        get(store, logout, &record);
+        assert_int_equal(record.state, SESSION_CLOSING);
+        assert_int_equal(record.end_time_usec, 300);
+        assert_null(record.end_reason);
+        assert_int_equal(store_end_session(store, logout, 310, "logout", SESSION_CLOSING), 0);
+        get(store, logout, &record);
+        assert_int_equal(record.end_time_usec, 300);           /* the first sign of the end stays */
+        assert_string_equal(record.end_reason, "logout");
+        assert_int_equal(store_logind_session_removed(store, "c1", BOOT, 400, "terminated"), 1);
+        get(store, logout, &record);
+        assert_int_equal(record.state, SESSION_CLOSED);
+        assert_string_equal(record.end_reason, "logout");      /* the reason known already wins */
+
+        /* No PAM close at all (killed): logind's removal closes it as terminated. */
+        assert_int_equal(store_logind_session_removed(store, "c2", BOOT, 500, "terminated"), 1);
+        get(store, killed, &record);
+        assert_int_equal(record.state, SESSION_CLOSED);
+        assert_int_equal(record.end_time_usec, 500);
+        assert_string_equal(record.end_reason, "terminated");
+
+        /* Revoked: whatever ends it afterwards, the revocation is the reason. */
+        assert_int_equal(store_set_revoke_reason(store, lingering, "revoked by session 1 from 203.0.113.7"), 0);
+        assert_int_equal(store_end_session(store, lingering, 600, "logout", SESSION_CLOSING), 0);
+        get(store, lingering, &record);
+        assert_int_equal(record.state, SESSION_CLOSING);
+        assert_string_equal(record.end_reason, "revoked by session 1 from 203.0.113.7");
+        assert_int_equal(store_set_revoke_reason(store, killed, "late"), -ENOENT);     /* closed already */
+
+        /* Only this boot's sessions of that logind id are touched. */
+        assert_int_equal(store_logind_session_removed(store, "c3", OLD_BOOT, 700, "terminated"), 0);
+        assert_int_equal(store_commit(store), 0);
+}
+
+static void test_previous_boots_are_closed(void **state) {
+        Fixture *fixture = *state;
+        _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        uint64_t old, current;
+
+        assert_int_equal(store_open(fixture->path, &store), 0);
+        old = add_logind(store, 1000, "5", OLD_BOOT);
+        current = add_logind(store, 1000, "5", BOOT);
+        assert_int_equal(store_begin(store), 0);
+        assert_int_equal(store_close_previous_boots(store, BOOT), 1);
+        assert_int_equal(store_commit(store), 0);
+
+        get(store, old, &record);
+        assert_int_equal(record.state, SESSION_CLOSED);
+        assert_string_equal(record.end_reason, "reboot");
+        assert_int_equal(record.end_time_usec, record.last_active_usec);
+        get(store, current, &record);
+        assert_int_equal(record.state, SESSION_ACTIVE);
+}
+
+static void test_find_by_logind_session(void **state) {
+        Fixture *fixture = *state;
+        _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        StringSet open = {};
+        uint64_t ssh, su;
+
+        assert_int_equal(store_open(fixture->path, &store), 0);
+        ssh = add_logind(store, 1000, "7", BOOT);
+        su = add_logind(store, 0, "7", BOOT);          /* "su -l" inside that SSH login */
+        add_logind(store, 1000, "8", OLD_BOOT);
+
+        assert_int_equal(store_find_by_logind_session(store, "7", BOOT, 0, &record), 0);
+        assert_int_equal(record.id, su);
+        session_record_done(&record);
+        assert_int_equal(store_find_by_logind_session(store, "7", BOOT, 1000, &record), 0);
+        assert_int_equal(record.id, ssh);
+        assert_int_equal(store_find_by_logind_session(store, "8", BOOT, 1000, &record), -ENOENT);
+
+        assert_int_equal(store_list_open_logind_sessions(store, BOOT, &open), 0);
+        assert_int_equal(open.count, 1);
+        assert_string_equal(open.items[0], "7");
+        string_set_clear(&open);
+}
+
 static void exec_sql(const char *path, const char *sql) {
         sqlite3 *database = NULL;
 
@@ -203,6 +319,8 @@ static void test_migrates_version_1(void **state) {
         assert_int_equal(query_int(fixture->path, "PRAGMA user_version;"), store_schema_version());
         assert_int_equal(query_int(fixture->path,
                                    "SELECT count(*) FROM sqlite_master WHERE name = 'sessions_open_by_uid';"), 1);
+        assert_int_equal(query_int(fixture->path,
+                                   "SELECT count(*) FROM sqlite_master WHERE name = 'sessions_open_by_logind';"), 1);
 }
 
 static char *read_file(const char *path, size_t *ret_size) {
@@ -296,6 +414,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_add_list_get_end, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_records_survive_reopen, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_logind_lifecycle, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_previous_boots_are_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_find_by_logind_session, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migrates_version_1, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refuses_corrupt_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refuses_damaged_database, setup, teardown),

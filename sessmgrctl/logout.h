@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+typedef enum LogoutMode {
+        LOGOUT_NAMED,           /* the sessions given by id, never the current one */
+        LOGOUT_OTHERS,          /* every session of the user but the current one */
+        LOGOUT_ALL,             /* every session of the user, the current one last */
+} LogoutMode;
+
+typedef struct LogoutRequest {
+        LogoutMode mode;
+        const uint64_t *ids;    /* LOGOUT_NAMED */
+        size_t id_count;
+        uint32_t uid;           /* whose sessions, for LOGOUT_OTHERS and LOGOUT_ALL */
+        bool assume_yes;
+} LogoutRequest;
+
+/* Returns 0 when every chosen session ended, negative (after saying why) otherwise. */
+int logout_sessions(sd_bus *daemon, const LogoutRequest *request);

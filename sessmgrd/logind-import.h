@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "logind.h"
+#include "record.h"
+
+/* Between logind.c (events) and logind-import.c (reading a session's properties). */
+
+/* Asks logind for a session's properties; logind_import() gets the result. */
+int logind_fetch_session(Logind *logind, sd_bus *bus, const char *logind_session);
+
+/* Stores a session logind has and the store lacks; marks a known one closing if logind says so. */
+void logind_import(Logind *logind, SessionRecord *record);
+void logind_session_closing(Logind *logind, const char *logind_session);
+
+/* From a PropertiesChanged message positioned after the interface name: the new State,
+ * or NULL when it did not change. */
+int logind_read_state_change(sd_bus_message *message, const char **ret_state);

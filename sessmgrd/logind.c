@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "logind-import.h"
+#include "logind.h"
+#include "manager.h"
+#include "string-set.h"
+#include "time-format.h"
+
+#define LOGIND_SERVICE    "org.freedesktop.login1"
+#define LOGIND_PATH       "/org/freedesktop/login1"
+#define LOGIND_MANAGER    "org.freedesktop.login1.Manager"
+#define LOGIND_SESSIONS   "/org/freedesktop/login1/session"
+
+/* How long logind's word waits for the PAM stack's: at logout pam_systemd releases the
+ * session before pam_sessmgr reports it, so "removed" may overtake "logout", and a new
+ * session is announced before pam_sessmgr records it. */
+#define GRACE_USEC (2 * USEC_PER_SEC)
+
+typedef enum PendingKind {
+        PENDING_IMPORT,         /* a new logind session: import it unless PAM recorded it */
+        PENDING_REMOVED,        /* a session logind dropped: close what is still open */
+} PendingKind;
+
+typedef struct PendingEvent {
+        char *logind_session;
+        PendingKind kind;
+        int64_t due_usec;       /* CLOCK_MONOTONIC */
+} PendingEvent;
+
+struct Logind {
+        Manager *manager;
+        sd_bus *bus;
+        bool listed;            /* logind's list has been read: `live` can be trusted */
+        StringSet live;
+        PendingEvent *pending;
+        size_t pending_count, pending_allocated;
+        sd_event_source *pending_timer;
+};
+
+bool logind_has_session(Logind *logind, const char *logind_session) {
+        return logind && logind->listed && logind_session && string_set_contains(&logind->live, logind_session);
+}
+
+/* Joins the shared transaction (see batch.c) for one store write. */
+static bool begin_write(Logind *logind) {
+        int r = batch_begin(logind->manager->batch);
+
+        if (r < 0)
+                batch_abort(logind->manager->batch, r);
+        return r >= 0;
+}
+
+static void session_removed_now(Logind *logind, const char *logind_session) {
+        Manager *manager = logind->manager;
+        int r;
+
+        if (!begin_write(logind))
+                return;
+        r = store_logind_session_removed(manager->store, logind_session, manager->boot_id,
+                                         now_usec(CLOCK_REALTIME), "terminated");
+        if (r < 0)
+                batch_abort(manager->batch, r);
+        else if (r > 0)
+                log_debug("logind session %s is gone: closed %d record(s)", logind_session, r);
+}
+
+void logind_session_closing(Logind *logind, const char *logind_session) {
+        Manager *manager = logind->manager;
+        int r;
+
+        if (!begin_write(logind))
+                return;
+        r = store_logind_session_closing(manager->store, logind_session, manager->boot_id, now_usec(CLOCK_REALTIME));
+        if (r < 0)
+                batch_abort(manager->batch, r);
+}
+
+void logind_import(Logind *logind, SessionRecord *record) {
+        Manager *manager = logind->manager;
+        _cleanup_(session_record_done) SessionRecord existing = SESSION_RECORD_INIT;
+        int r;
+
+        /* Recorded through PAM meanwhile, or gone: nothing to import. */
+        if (!string_set_contains(&logind->live, record->logind_session))
+                return;
+        r = store_find_by_logind_session(manager->store, record->logind_session, manager->boot_id,
+                                         record->uid, &existing);
+        if (r >= 0) {
+                if (record->state == SESSION_CLOSING)
+                        logind_session_closing(logind, record->logind_session);
+                return;
+        }
+        if (r != -ENOENT)
+                return;
+
+        if (record_set_string(&record->boot_id, manager->boot_id) < 0)
+                return;
+        if (!begin_write(logind))
+                return;
+        r = store_add_session(manager->store, record);
+        if (r < 0) {
+                batch_abort(manager->batch, r);
+                return;
+        }
+        log_info("imported logind session %s of %s (%s) as session %llu: it was not recorded through PAM",
+                 record->logind_session, record->user, record->service ?: "unknown service",
+                 (unsigned long long) record->id);
+}
+
+static int pending_arm(Logind *logind) {
+        int64_t earliest = INT64_MAX;
+
+        for (size_t i = 0; i < logind->pending_count; i++)
+                if (logind->pending[i].due_usec < earliest)
+                        earliest = logind->pending[i].due_usec;
+        if (earliest == INT64_MAX)
+                return sd_event_source_set_enabled(logind->pending_timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_time(logind->pending_timer, (uint64_t) earliest);
+        return sd_event_source_set_enabled(logind->pending_timer, SD_EVENT_ONESHOT);
+}
+
+static int pending_add(Logind *logind, const char *logind_session, PendingKind kind) {
+        PendingEvent *event;
+
+        if (logind->pending_count == logind->pending_allocated) {
+                size_t more = logind->pending_allocated ? logind->pending_allocated * 2 : 16;
+                PendingEvent *grown = reallocarray(logind->pending, more, sizeof(*grown));
+
+                if (!grown)
+                        return log_error_errno(ENOMEM, "out of memory");
+                logind->pending = grown;
+                logind->pending_allocated = more;
+        }
+        event = &logind->pending[logind->pending_count];
+        *event = (PendingEvent) {
+                .logind_session = strdup(logind_session),
+                .kind = kind,
+                .due_usec = now_usec(CLOCK_MONOTONIC) + GRACE_USEC,
+        };
+        if (!event->logind_session)
+                return log_error_errno(ENOMEM, "out of memory");
+        logind->pending_count++;
+        return pending_arm(logind);
+}
+
+static int on_pending_due(sd_event_source *source, uint64_t usec, void *userdata) {
+        Logind *logind = userdata;
+        int64_t now = now_usec(CLOCK_MONOTONIC);
+        size_t kept = 0;
+
+        for (size_t i = 0; i < logind->pending_count; i++) {
+                PendingEvent event = logind->pending[i];
+
+                if (event.due_usec > now) {
+                        logind->pending[kept++] = event;
+                        continue;
+                }
+                if (event.kind == PENDING_REMOVED)
+                        session_removed_now(logind, event.logind_session);
+                else if (string_set_contains(&logind->live, event.logind_session))
+                        (void) logind_fetch_session(logind, logind->bus, event.logind_session);
+                free(event.logind_session);
+        }
+        logind->pending_count = kept;
+        return pending_arm(logind);
+}
+
+static int on_session_new(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Logind *logind = userdata;
+        const char *id, *path;
+
+        if (sd_bus_message_read(message, "so", &id, &path) < 0)
+                return 0;
+        if (string_set_add(&logind->live, id) < 0)
+                return 0;
+        (void) pending_add(logind, id, PENDING_IMPORT);
+        return 0;
+}
+
+static int on_session_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Logind *logind = userdata;
+        Manager *manager = logind->manager;
+        const char *id, *path;
+        int r;
+
+        if (sd_bus_message_read(message, "so", &id, &path) < 0)
+                return 0;
+        (void) string_set_remove(&logind->live, id);
+
+        /* Logged out through PAM already: closed now. Anything else waits for the grace
+         * period, in case the PAM stack's word is still on its way. */
+        if (begin_write(logind)) {
+                r = store_logind_session_finish(manager->store, id, manager->boot_id);
+                if (r < 0)
+                        batch_abort(manager->batch, r);
+        }
+        (void) pending_add(logind, id, PENDING_REMOVED);
+        return 0;
+}
+
+/* State is the only session property that matters here, and logind announces its changes. */
+static int on_properties_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *id = NULL;
+        const char *path = sd_bus_message_get_path(message), *interface, *state = NULL;
+
+        if (!path || sd_bus_path_decode(path, LOGIND_SESSIONS, &id) <= 0)
+                return 0;
+        if (sd_bus_message_read(message, "s", &interface) < 0)
+                return 0;
+        if (logind_read_state_change(message, &state) < 0 || !state)
+                return 0;
+        if (strcmp(state, "closing") == 0)
+                logind_session_closing(userdata, id);
+        return 0;
+}
+
+static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Logind *logind = userdata;
+        Manager *manager = logind->manager;
+        StringSet recorded = {};
+        const char *id, *user, *seat, *path;
+        uint32_t uid;
+        int r;
+
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                log_warning("systemd-logind did not list its sessions (%s): sessions are recorded but not followed",
+                            sd_bus_message_get_error(reply)->message);
+                return 0;
+        }
+
+        string_set_clear(&logind->live);
+        r = sd_bus_message_enter_container(reply, 'a', "(susso)");
+        while (r > 0) {
+                r = sd_bus_message_read(reply, "(susso)", &id, &uid, &user, &seat, &path);
+                if (r > 0 && string_set_add(&logind->live, id) < 0)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "cannot read logind's list of sessions: %s", strerror(-r));
+                return 0;
+        }
+        logind->listed = true;
+
+        /* Ended while we were not watching: close them now. */
+        r = store_list_open_logind_sessions(manager->store, manager->boot_id, &recorded);
+        for (size_t i = 0; r >= 0 && i < recorded.count; i++)
+                if (!string_set_contains(&logind->live, recorded.items[i]))
+                        session_removed_now(logind, recorded.items[i]);
+        string_set_clear(&recorded);
+
+        /* Began while we were not watching, or went "closing": look at each. */
+        for (size_t i = 0; i < logind->live.count; i++)
+                (void) logind_fetch_session(logind, logind->bus, logind->live.items[i]);
+
+        log_info("following systemd-logind: %zu session(s)", logind->live.count);
+        return 0;
+}
+
+static int subscribe(Logind *logind) {
+        sd_bus *bus = logind->bus;
+        int r;
+
+        r = sd_bus_match_signal_async(bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "SessionNew",
+                                      on_session_new, NULL, logind);
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal_async(bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "SessionRemoved",
+                                      on_session_removed, NULL, logind);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_match_async(bus, NULL,
+                                   "type='signal',sender='" LOGIND_SERVICE "',"
+                                   "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                                   "arg0='org.freedesktop.login1.Session'",
+                                   on_properties_changed, NULL, logind);
+        if (r < 0)
+                return r;
+        /* Asked after subscribing, so that nothing between list and signals is missed. */
+        return sd_bus_call_method_async(bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "ListSessions",
+                                        on_list_sessions, logind, NULL);
+}
+
+int logind_start(Manager *manager) {
+        Logind *logind;
+        int r;
+
+        logind = calloc(1, sizeof(*logind));
+        if (!logind)
+                return -ENOMEM;
+        logind->manager = manager;
+        manager->logind = logind;
+
+        r = sd_event_add_time(manager->event, &logind->pending_timer, CLOCK_MONOTONIC, 0, 0, on_pending_due, logind);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(logind->pending_timer, SD_EVENT_OFF);
+
+        r = sd_bus_open_system(&logind->bus);
+        if (r < 0) {
+                log_info("no system bus (%s): sessions are recorded but not followed through systemd-logind",
+                         strerror(-r));
+                logind->bus = sd_bus_unref(logind->bus);
+                return 0;
+        }
+        r = sd_bus_attach_event(logind->bus, manager->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        r = subscribe(logind);
+        if (r < 0) {
+                log_warning_errno(r, "cannot follow systemd-logind: %s", strerror(-r));
+                logind->bus = sd_bus_flush_close_unref(logind->bus);
+        }
+        return 0;
+}
+
+Logind *logind_free(Logind *logind) {
+        if (!logind)
+                return NULL;
+        for (size_t i = 0; i < logind->pending_count; i++)
+                free(logind->pending[i].logind_session);
+        free(logind->pending);
+        string_set_clear(&logind->live);
+        sd_event_source_disable_unref(logind->pending_timer);
+        sd_bus_flush_close_unref(logind->bus);
+        free(logind);
+        return NULL;
+}

@@ -1,0 +1,244 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Logging sessions out through logind, and sessmgrd following logind (issue: "I lost
+my laptop, log that session out from here"). Real sshd, PAM, logind, sessmgrd."""
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from remote_shell import RemoteShell
+
+RAW_CALL = Path(__file__).resolve().parents[1] / "pam" / "raw_call.py"
+
+
+def wait_until(condition, timeout=10, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def records(box, *arguments):
+    """sessmgrctl list --json as root (default: everyone's)."""
+    return json.loads(box.run(["sessmgrctl", "list", "--json", *(arguments or ["--all"])]).stdout)["sessions"]
+
+
+def record(box, session_id):
+    return json.loads(box.run(["sessmgrctl", "show", str(session_id), "--json"]).stdout)
+
+
+def by_logind(box, logind_session):
+    """The sessmgr id of the open record of a logind session."""
+    found = [r for r in records(box) if r["logind_session"] == logind_session]
+    assert len(found) == 1, (logind_session, found)
+    return found[0]["id"]
+
+
+def new_session(box, user, known):
+    """The logind id of the one login of user that is not in known."""
+    ids = box.wait_for_sessions(user, len(known) + 1)
+    (new,) = set(ids) - set(known)
+    return new
+
+
+def logind_has(box, logind_session):
+    return any(s["id"] == logind_session for s in box.sessions())
+
+
+def test_logout_one_others_all(box):
+    shell = RemoteShell(box, "alice")                        # session 1: we type here
+    # One at a time, so that each client's logind session is known for sure.
+    second = box.ssh_background("alice")
+    second_logind = new_session(box, "alice", {shell.logind_session})
+    third = box.ssh_background("alice")
+    third_logind = new_session(box, "alice", {shell.logind_session, second_logind})
+    bob = box.ssh_background("bob")
+    bob_logind = box.wait_for_sessions("bob", 1)[0]
+
+    listed = json.loads(shell.run("sessmgrctl list --json", check=True).stdout)["sessions"]
+    assert len(listed) == 3
+    assert [r["logind_session"] for r in listed if r["current"]] == [shell.logind_session]
+    ids = {r["logind_session"]: r["id"] for r in listed}
+    one, two, three = ids[shell.logind_session], ids[second_logind], ids[third_logind]
+
+    # One session by id: its SSH client is disconnected, logind drops it, the rest stay.
+    result = shell.run(f"sessmgrctl logout {two} --yes")
+    assert result.returncode == 0, result
+    assert f"Logged out session {two}" in result.stdout
+    wait_until(lambda: not second.is_running(), what="the second SSH client to be disconnected")
+    wait_until(lambda: not logind_has(box, second_logind), what="logind to drop the session")
+    assert third.is_running() and shell.is_running() and bob.is_running()
+
+    # Never the current one that way.
+    result = shell.run(f"sessmgrctl logout {one} --yes")
+    assert result.returncode == 1
+    assert "the session you are using" in result.stderr
+    assert "--all" in result.stderr and "exit" in result.stderr
+    assert shell.is_running() and third.is_running()
+
+    # All the others: only the third.
+    result = shell.run("sessmgrctl logout --others --yes")
+    assert result.returncode == 0, result
+    assert f"Logged out session {three}" in result.stdout
+    assert f"session {one}" not in result.stdout and f"session {two}" not in result.stdout
+    wait_until(lambda: not third.is_running(), what="the third SSH client to be disconnected")
+    assert shell.is_running() and bob.is_running()
+
+    # All, this one last: the shell we type into goes away too.
+    shell.handle.process.stdin.write(b"sessmgrctl logout --all --yes >/tmp/all.out 2>&1\n")
+    shell.handle.process.stdin.flush()
+    wait_until(lambda: not shell.is_running(), what="the current session to end")
+    wait_until(lambda: not logind_has(box, shell.logind_session), what="logind to drop the current session")
+    assert f"Logging out this session ({one}" in box.read_file("/tmp/all.out")
+    assert bob.is_running() and logind_has(box, bob_logind)
+
+    # The history says who ended what.
+    for session_id in (one, two, three):
+        ended = wait_until(lambda: record(box, session_id)["state"] == "closed" and record(box, session_id),
+                           what=f"session {session_id} to be closed")
+        assert ended["end_reason"] == f"revoked by session {one} from 127.0.0.1", ended
+    assert [r["user"] for r in records(box)] == ["bob"]
+    bob.close()
+
+
+def test_confirmation(box):
+    shell = RemoteShell(box, "alice")
+    other = box.ssh_background("alice")
+    box.wait_for_sessions("alice", 2)
+    other_id = [r["id"] for r in records(box) if r["logind_session"] != shell.logind_session][0]
+
+    # No terminal and no --yes: refuse instead of hanging.
+    result = shell.run(f"sessmgrctl logout {other_id}")
+    assert result.returncode == 1
+    assert "standard input is not a terminal" in result.stderr and "--yes" in result.stderr
+
+    # On a terminal: it shows what it will end and asks; "n" ends nothing.
+    result = shell.run(f"echo n | script -qec 'sessmgrctl logout {other_id}' /dev/null")
+    assert "Log out 1 session? [y/N]" in result.stdout
+    assert "127.0.0.1" in result.stdout
+    assert "Nothing was logged out." in result.stdout
+    assert other.is_running()
+
+    result = shell.run(f"echo y | script -qec 'sessmgrctl logout {other_id}' /dev/null")
+    assert f"Logged out session {other_id}" in result.stdout, result
+    wait_until(lambda: not other.is_running(), what="the session to end")
+    shell.close()
+
+
+def test_nobody_can_end_another_users_session(box):
+    bob = box.ssh_background("bob")
+    bob_logind = box.wait_for_sessions("bob", 1)[0]
+    bob_id = by_logind(box, bob_logind)
+    box.write_file("/usr/local/bin/raw-call", RAW_CALL.read_text(), mode=0o755)
+    shell = RemoteShell(box, "alice")
+
+    for command in (f"sessmgrctl show {bob_id}", f"sessmgrctl logout {bob_id} --yes"):
+        result = shell.run(command)
+        assert result.returncode == 1 and result.stderr == f"sessmgrctl: No session {bob_id}.\n", result
+    result = shell.run("sessmgrctl list --user bob")
+    assert result.returncode == 1 and "only list your own" in result.stderr
+    result = shell.run("sessmgrctl logout --user bob --all --yes")
+    assert result.returncode == 1 and "only list your own" in result.stderr
+
+    # Straight to sessmgrd: not even the announcement is accepted.
+    answer = json.loads(shell.run(f"raw-call /run/sessmgr/socket AnnounceLogout t '[{bob_id}]'").stdout)
+    assert answer["error"] == "org.sessmgr.Error.NoSuchSession"
+    # Straight to logind: it refuses too.
+    result = shell.run(f"busctl call org.freedesktop.login1 /org/freedesktop/login1 "
+                       f"org.freedesktop.login1.Manager TerminateSession s {bob_logind}")
+    assert result.returncode != 0 and "Access denied" in result.stderr, result
+
+    time.sleep(1)
+    assert bob.is_running() and logind_has(box, bob_logind)
+    assert record(box, bob_id)["state"] == "active"
+
+    # root may: with --user.
+    result = box.run(["sessmgrctl", "logout", "--user", "bob", "--all", "--yes"])
+    assert f"Logged out session {bob_id}" in result.stdout
+    wait_until(lambda: not bob.is_running(), what="bob's session to end")
+    ended = wait_until(lambda: record(box, bob_id)["state"] == "closed" and record(box, bob_id),
+                       what="bob's record to close")
+    assert ended["end_reason"] == "revoked by root"
+    shell.close()
+
+
+def test_session_killed_without_pam_close_is_terminated(box):
+    held = box.ssh_background("alice")
+    logind_id = box.wait_for_sessions("alice", 1)[0]
+    session_id = by_logind(box, logind_id)
+    # sshd dies without running its PAM close: only logind can tell us.
+    box.run(["pkill", "-KILL", "-f", "sshd: alice"])
+    ended = wait_until(lambda: record(box, session_id)["state"] == "closed" and record(box, session_id),
+                       what="the killed session to be closed")
+    assert ended["end_reason"] == "terminated"
+    held.drop()
+
+
+def test_lingering_processes_show_closing(box):
+    box.ssh("alice", "nohup sleep 300 >/dev/null 2>&1 & echo started")
+    lingering = wait_until(lambda: [r for r in records(box) if r["user"] == "alice"], what="the record")
+    assert len(lingering) == 1
+    state = wait_until(lambda: record(box, lingering[0]["id"])["state"] == "closing",
+                       what="the session to show as closing")
+    assert state
+    shown = record(box, lingering[0]["id"])
+    assert shown["end_reason"] == "logout" and shown["end_time"] is not None
+    table = box.run(["sessmgrctl", "--user", "alice"]).stdout
+    assert "closing" in table
+    # Ending the stragglers ends the session for good.
+    box.run(["pkill", "-u", "alice", "sleep"])
+    wait_until(lambda: record(box, lingering[0]["id"])["state"] == "closed", what="the session to close")
+
+
+def test_daemon_down_while_users_come_and_go(box):
+    leaving = box.ssh_background("bob")
+    bob_logind = box.wait_for_sessions("bob", 1)[0]
+    bob_id = by_logind(box, bob_logind)
+
+    box.run(["systemctl", "stop", "sessmgrd.socket", "sessmgrd.service"])
+    arriving = box.ssh_background("alice")
+    alice_logind = box.wait_for_sessions("alice", 1)[0]
+    leaving.close()
+    wait_until(lambda: not logind_has(box, bob_logind), what="bob's logout")
+    box.run(["systemctl", "start", "sessmgrd.socket"])
+
+    # The daemon starts on the first request and reconciles with logind.
+    imported = wait_until(lambda: [r for r in records(box) if r["logind_session"] == alice_logind],
+                          what="alice's login to be imported")[0]
+    assert imported["user"] == "alice" and imported["service"] == "sshd"
+    assert imported["remote_host"] == "127.0.0.1" and imported["from"] == "127.0.0.1"
+    ended = wait_until(lambda: record(box, bob_id)["state"] == "closed" and record(box, bob_id),
+                       what="bob's record to close")
+    assert ended["end_reason"] == "terminated"
+    assert [r["user"] for r in records(box)] == ["alice"]
+    arriving.close()
+
+
+def test_console_login_and_su_are_recorded(box):
+    # login(1) on a terminal, as getty would run it.
+    console = subprocess.Popen(box.command_line(["script", "-qfc", "login -f alice", "/dev/null"]),
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    login = wait_until(lambda: [r for r in records(box) if r["service"] == "login"], what="the console login")[0]
+    assert login["user"] == "alice"
+    assert login["tty"].replace("/dev/", "").startswith("pts/"), login
+    assert login["device"] == f"login {login['tty'].replace('/dev/', '')}"
+    assert login["logind_session"] and login["from"] == "local"
+
+    # su -l inside an SSH login, with a terminal.
+    box.run("mkdir -p -m 700 /root/.ssh && ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519 "
+            "&& cp /root/.ssh/id_ed25519.pub /root/.ssh/authorized_keys")
+    su = box.ssh_background("root", "su -l bob -c 'sleep infinity'", tty=True)
+    switched = wait_until(lambda: [r for r in records(box) if r["service"] == "su-l"], what="the su login")[0]
+    assert switched["user"] == "bob"
+    assert switched["tty"].replace("/dev/", "").startswith("pts/"), switched
+    ssh_root = [r for r in records(box) if r["user"] == "root"]
+    assert len(ssh_root) == 1 and switched["logind_session"] == ssh_root[0]["logind_session"]
+    su.close()
+    box.run(["pkill", "-KILL", "-f", "login -f alice"], check=False)
+    console.stdin.close()
+    console.wait(timeout=10)
