@@ -10,6 +10,10 @@
 /* OpenSession(a{sv} record) -> (t id)           root only
  * CloseSession(t id, s reason) -> ()            root only
  * ListSessions(u uid) -> (aa{sv} records)       own uid; root: any uid, or SESSMGR_UID_ALL
+ * ListHistory(u uid, x since_usec, u limit)
+ *     -> (aa{sv} records)                       ended sessions, newest end first; same
+ *                                               rules as ListSessions; limit 0 or above
+ *                                               10000 means 10000
  * GetSession(t id) -> (a{sv} record)            owner or root, others get NoSuchSession
  * AnnounceLogout(t id) -> ()                    owner or root: the session is about to be
  *                                               ended through logind by the caller; its

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "macro.h"
 #include "time-format.h"
@@ -66,4 +69,93 @@ const char *format_timestamp_relative(char buf[static TIMESTAMP_MAX], int64_t us
         else
                 snprintf(buf, TIMESTAMP_MAX, "%" PRIi64 " days ago", delta / day);
         return buf;
+}
+
+const char *format_duration(char buf[static TIMESTAMP_MAX], int64_t usec) {
+        const int64_t minute = 60 * USEC_PER_SEC, hour = 60 * minute, day = 24 * hour;
+
+        if (usec < 0)
+                return NULL;
+        if (usec < minute)
+                snprintf(buf, TIMESTAMP_MAX, "%" PRIi64 " s", usec / USEC_PER_SEC);
+        else if (usec < hour)
+                snprintf(buf, TIMESTAMP_MAX, "%" PRIi64 " min", usec / minute);
+        else if (usec < day)
+                snprintf(buf, TIMESTAMP_MAX, "%" PRIi64 " h %" PRIi64 " min", usec / hour, usec % hour / minute);
+        else
+                snprintf(buf, TIMESTAMP_MAX, "%" PRIi64 " day%s %" PRIi64 " h", usec / day,
+                         usec / day == 1 ? "" : "s", usec % day / hour);
+        return buf;
+}
+
+static int parse_age(const char *text, int64_t *ret) {
+        static const struct { const char *suffix; int64_t usec; } units[] = {
+                { "s",   USEC_PER_SEC },
+                { "min", 60 * USEC_PER_SEC },
+                { "h",   3600 * USEC_PER_SEC },
+                { "d",   86400 * USEC_PER_SEC },
+                { "w",   7 * 86400 * USEC_PER_SEC },
+        };
+        unsigned long long number;
+        char *end;
+
+        if (*text < '0' || *text > '9')
+                return -EINVAL;
+        errno = 0;
+        number = strtoull(text, &end, 10);
+        if (errno != 0)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (strcmp(end, units[i].suffix) == 0) {
+                        if (number > (unsigned long long) (INT64_MAX / units[i].usec))
+                                return -ERANGE;
+                        *ret = (int64_t) number * units[i].usec;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int local_midnight(int64_t now, int days_back, int64_t *ret) {
+        time_t seconds = (time_t) (now / USEC_PER_SEC);
+        struct tm tm;
+
+        if (!localtime_r(&seconds, &tm))
+                return -EINVAL;
+        tm.tm_mday -= days_back;
+        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+        tm.tm_isdst = -1;
+        seconds = mktime(&tm);
+        if (seconds == (time_t) -1)
+                return -EINVAL;
+        *ret = (int64_t) seconds * USEC_PER_SEC;
+        return 0;
+}
+
+int parse_timestamp(const char *text, int64_t now, int64_t *ret) {
+        static const char *const formats[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d" };
+        int64_t age;
+
+        if (strcmp(text, "today") == 0)
+                return local_midnight(now, 0, ret);
+        if (strcmp(text, "yesterday") == 0)
+                return local_midnight(now, 1, ret);
+        if (parse_age(text, &age) == 0) {
+                *ret = now - age;
+                return 0;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(formats); i++) {
+                struct tm tm = { .tm_isdst = -1 };
+                const char *end = strptime(text, formats[i], &tm);
+                time_t seconds;
+
+                if (!end || *end != '\0')
+                        continue;
+                seconds = mktime(&tm);
+                if (seconds == (time_t) -1)
+                        return -EINVAL;
+                *ret = (int64_t) seconds * USEC_PER_SEC;
+                return 0;
+        }
+        return -EINVAL;
 }

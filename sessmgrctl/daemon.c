@@ -52,20 +52,11 @@ static int malformed_reply(int r) {
         return log_error_errno(r, "sessmgrd sent a reply this sessmgrctl cannot read: %s", strerror(-r));
 }
 
-int daemon_list_sessions(sd_bus *bus, uint32_t uid, SessionRecord **ret, size_t *ret_count) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+/* Reads an aa{sv} reply into an array of records. */
+static int read_records(sd_bus_message *reply, SessionRecord **ret, size_t *ret_count) {
         SessionRecord *records = NULL;
         size_t count = 0;
         int r;
-
-        r = sessmgr_new_method_call(bus, &m, "ListSessions");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "u", uid);
-        if (r < 0)
-                return report(r, NULL);
-        r = call(bus, m, &reply);
-        if (r < 0)
-                return r;
 
         r = sd_bus_message_enter_container(reply, 'a', "a{sv}");
         while (r >= 0) {
@@ -93,6 +84,37 @@ int daemon_list_sessions(sd_bus *bus, uint32_t uid, SessionRecord **ret, size_t 
         *ret = records;
         *ret_count = count;
         return 0;
+}
+
+int daemon_list_sessions(sd_bus *bus, uint32_t uid, SessionRecord **ret, size_t *ret_count) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        r = sessmgr_new_method_call(bus, &m, "ListSessions");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "u", uid);
+        if (r < 0)
+                return report(r, NULL);
+        r = call(bus, m, &reply);
+        if (r < 0)
+                return r;
+        return read_records(reply, ret, ret_count);
+}
+
+int daemon_list_history(sd_bus *bus, uint32_t uid, int64_t since_usec, uint32_t limit,
+                        SessionRecord **ret, size_t *ret_count) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        r = sessmgr_new_method_call(bus, &m, "ListHistory");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "uxu", uid, since_usec, limit);
+        if (r < 0)
+                return report(r, NULL);
+        r = call(bus, m, &reply);
+        if (r < 0)
+                return r;
+        return read_records(reply, ret, ret_count);
 }
 
 int daemon_get_session(sd_bus *bus, uint64_t id, SessionRecord *ret) {

@@ -11,6 +11,9 @@
 
 int daemon_connect(const char *socket_path, sd_bus **ret);
 int daemon_list_sessions(sd_bus *bus, uint32_t uid, SessionRecord **ret, size_t *ret_count);
+/* Ended sessions, newest end first (limit 0: as many as sessmgrd gives, 10000). */
+int daemon_list_history(sd_bus *bus, uint32_t uid, int64_t since_usec, uint32_t limit,
+                        SessionRecord **ret, size_t *ret_count);
 int daemon_get_session(sd_bus *bus, uint64_t id, SessionRecord *ret);
 /* Tells sessmgrd the caller is about to end session id, for its history. */
 int daemon_announce_logout(sd_bus *bus, uint64_t id);

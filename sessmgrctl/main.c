@@ -27,6 +27,9 @@ typedef struct Arguments {
         bool others;
         bool assume_yes;
         bool json;
+        int64_t since_usec;     /* history: 0 for all */
+        uint32_t limit;         /* history */
+        bool limit_given;
 } Arguments;
 
 static void help(void) {
@@ -40,12 +43,15 @@ static void help(void) {
                "  logout ID...      log out these sessions (not the one you are using)\n"
                "  logout --others   log out all your sessions but this one\n"
                "  logout --all      log out all your sessions, this one last\n"
+               "  history           your ended sessions, newest first\n"
                "\n"
                "Options:\n"
                "  --json            machine-readable output (fields in sessmgrctl(1))\n"
                "  -y, --yes         log out without asking\n"
+               "  --since TIME      history: ended at or after TIME (2026-11-28, today, 12h, 7d)\n"
+               "  --limit N         history: at most N sessions (default 50, 0: up to 10000)\n"
                "  --user NAME       (root) the sessions of another user\n"
-               "  --all             (root, with list) the sessions of every user\n"
+               "  --all             (root, with list and history) the sessions of every user\n"
                "  --socket PATH     sessmgrd's socket (default " SESSMGR_SOCKET_PATH ")\n"
                "  -h, --help        show this help\n"
                "  --version         show the version\n"
@@ -65,15 +71,32 @@ static int usage_error(const char *format, ...) {
         return -EINVAL;
 }
 
+static int parse_limit(const char *text, uint32_t *ret) {
+        unsigned long value;
+        char *end;
+
+        if (*text < '0' || *text > '9')
+                return -EINVAL;
+        errno = 0;
+        value = strtoul(text, &end, 10);
+        if (errno != 0 || *end != '\0' || value > 10000)
+                return -EINVAL;
+        *ret = (uint32_t) value;
+        return 0;
+}
+
 /* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
 static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
-        enum { OPTION_JSON = 0x100, OPTION_USER, OPTION_ALL, OPTION_OTHERS, OPTION_SOCKET, OPTION_VERSION };
+        enum { OPTION_JSON = 0x100, OPTION_USER, OPTION_ALL, OPTION_OTHERS, OPTION_SINCE, OPTION_LIMIT,
+               OPTION_SOCKET, OPTION_VERSION };
         static const struct option options[] = {
                 { "json",    no_argument,       NULL, OPTION_JSON    },
                 { "user",    required_argument, NULL, OPTION_USER    },
                 { "all",     no_argument,       NULL, OPTION_ALL     },
                 { "others",  no_argument,       NULL, OPTION_OTHERS  },
                 { "yes",     no_argument,       NULL, 'y'            },
+                { "since",   required_argument, NULL, OPTION_SINCE   },
+                { "limit",   required_argument, NULL, OPTION_LIMIT   },
                 { "socket",  required_argument, NULL, OPTION_SOCKET  },
                 { "help",    no_argument,       NULL, 'h'            },
                 { "version", no_argument,       NULL, OPTION_VERSION },
@@ -90,6 +113,16 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                 case OPTION_ALL:     arguments->all = true; break;
                 case OPTION_OTHERS:  arguments->others = true; break;
                 case 'y':            arguments->assume_yes = true; break;
+                case OPTION_SINCE:
+                        if (parse_timestamp(optarg, now_usec(CLOCK_REALTIME), &arguments->since_usec) < 0)
+                                return usage_error("--since: '%s' is not a time (try 2026-11-28, "
+                                                   "\"2026-11-28 06:52\", today, yesterday, 12h, 7d).", optarg);
+                        break;
+                case OPTION_LIMIT:
+                        if (parse_limit(optarg, &arguments->limit) < 0)
+                                return usage_error("--limit: '%s' is not a number from 0 to 10000.", optarg);
+                        arguments->limit_given = true;
+                        break;
                 case OPTION_SOCKET:  arguments->socket_path = optarg; break;
                 case 'h':            help(); return 0;
                 case OPTION_VERSION: printf("sessmgrctl %s\n", PACKAGE_VERSION); return 0;
@@ -243,6 +276,74 @@ static int parse_session_id(const char *text, uint64_t *ret) {
         return errno != 0 || *end != '\0' ? -EINVAL : 0;
 }
 
+static int history_as_table(const SessionRecord *records, size_t count, bool show_user) {
+        static const char *const headers[] = { "ID", "USER", "DEVICE", "FROM", "LOGIN", "LOGOUT", "DURATION", "REASON" };
+        _cleanup_(table_freep) Table *table = NULL;
+        int r = 0;
+
+        if (count == 0) {
+                puts("No ended sessions.");
+                return 0;
+        }
+        table = show_user ? table_new(8, headers) : NULL;
+        if (!show_user) {
+                static const char *const own_headers[] = { "ID", "DEVICE", "FROM", "LOGIN", "LOGOUT", "DURATION", "REASON" };
+                table = table_new(7, own_headers);
+        }
+        if (!table)
+                return log_error_errno(ENOMEM, "Out of memory.");
+
+        for (size_t i = 0; r >= 0 && i < count; i++) {
+                const SessionRecord *record = &records[i];
+                _cleanup_(freep) char *device = session_device_text(record);
+                char id[24], login[TIMESTAMP_MAX], logout[TIMESTAMP_MAX], duration[TIMESTAMP_MAX];
+
+                snprintf(id, sizeof(id), "%" PRIu64, record->id);
+                r = table_add_cell(table, id);
+                if (r >= 0 && show_user)
+                        r = table_add_cell(table, record->user);
+                if (r >= 0)
+                        r = table_add_cell(table, device);
+                if (r >= 0)
+                        r = table_add_cell(table, session_from_text(record));
+                if (r >= 0)
+                        r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
+                if (r >= 0)
+                        r = table_add_cell(table, format_timestamp_short(logout, record->end_time_usec));
+                if (r >= 0)
+                        r = table_add_cell(table, record->end_time_usec >= record->login_time_usec
+                                           ? format_duration(duration, record->end_time_usec - record->login_time_usec) : NULL);
+                if (r >= 0)
+                        r = table_add_cell(table, record->end_reason);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Out of memory.");
+        return table_print(table, stdout, false);
+}
+
+static int verb_history(sd_bus *bus, const Arguments *arguments) {
+        _cleanup_(current_session_done) CurrentSession current = {};
+        SessionRecord *records = NULL;
+        size_t count = 0;
+        uint32_t uid = 0;
+        int r;
+
+        r = resolve_uid(arguments, &uid);
+        if (r < 0)
+                return r;
+        r = daemon_list_history(bus, uid, arguments->since_usec, arguments->limit, &records, &count);
+        if (r < 0)
+                return r;
+
+        current_session_find(&current);
+        if (arguments->json)
+                r = list_as_json(records, count, &current);
+        else
+                r = history_as_table(records, count, uid == SESSMGR_UID_ALL);
+        session_record_array_free(records, count);
+        return r;
+}
+
 static int verb_logout(sd_bus *bus, const Arguments *arguments, const uint64_t *ids, size_t id_count) {
         LogoutRequest request = {
                 .mode = arguments->all ? LOGOUT_ALL : arguments->others ? LOGOUT_OTHERS : LOGOUT_NAMED,
@@ -278,7 +379,7 @@ static int verb_show(sd_bus *bus, const Arguments *arguments, uint64_t id) {
 
 int main(int argc, char *argv[]) {
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
-        Arguments arguments = { .socket_path = SESSMGR_SOCKET_PATH };
+        Arguments arguments = { .socket_path = SESSMGR_SOCKET_PATH, .limit = 50 };
         const char *verb;
         _cleanup_(freep) uint64_t *ids = NULL;
         char **rest;
@@ -308,6 +409,11 @@ int main(int argc, char *argv[]) {
                         return usage_error("'%s' is not a session id.", rest[0]), EXIT_USAGE;
                 if (arguments.user || arguments.all)
                         return usage_error("--user and --all do not apply to show."), EXIT_USAGE;
+        } else if (strcmp(verb, "history") == 0) {
+                if (rest_count > 0)
+                        return usage_error("history takes no arguments, got '%s'.", rest[0]), EXIT_USAGE;
+                if (arguments.user && arguments.all)
+                        return usage_error("--user and --all exclude each other with history."), EXIT_USAGE;
         } else if (strcmp(verb, "logout") == 0) {
                 if (arguments.all + arguments.others + (rest_count > 0) != 1)
                         return usage_error("logout takes session ids, or --others, or --all."), EXIT_USAGE;
@@ -323,6 +429,8 @@ int main(int argc, char *argv[]) {
                 return usage_error("unknown command '%s'.", verb), EXIT_USAGE;
         if (arguments.others && strcmp(verb, "logout") != 0)
                 return usage_error("--others applies to logout only."), EXIT_USAGE;
+        if ((arguments.since_usec != 0 || arguments.limit_given) && strcmp(verb, "history") != 0)
+                return usage_error("--since and --limit apply to history only."), EXIT_USAGE;
 
         r = daemon_connect(arguments.socket_path, &bus);
         if (r < 0)
@@ -332,6 +440,8 @@ int main(int argc, char *argv[]) {
                 r = verb_list(bus, &arguments);
         else if (strcmp(verb, "show") == 0)
                 r = verb_show(bus, &arguments, id);
+        else if (strcmp(verb, "history") == 0)
+                r = verb_history(bus, &arguments);
         else
                 r = verb_logout(bus, &arguments, ids, (size_t) rest_count);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

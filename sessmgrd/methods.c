@@ -18,6 +18,7 @@
  * someone else gets the very same answer as one that does not exist. */
 
 #define END_REASON_MAX 64
+#define HISTORY_LIMIT_MAX 10000
 
 static bool peer_is_root(const Connection *connection) {
         return connection->peer_uid == 0;
@@ -34,6 +35,10 @@ static int store_failed(Manager *manager, int r, sd_bus_error *error) {
         batch_abort(manager->batch, r);
         return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
                                  "The session database could not be written: %s", strerror(-r));
+}
+
+static int store_read_failed(int r, sd_bus_error *error) {
+        return sd_bus_error_setf(error, SESSMGR_ERROR_STORE, "The session database could not be read: %s", strerror(-r));
 }
 
 static int no_such_session(uint64_t id, sd_bus_error *error) {
@@ -169,26 +174,17 @@ static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_
         return batch_reply(manager->batch, message, reply);
 }
 
-static int method_list_sessions(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* Non-root callers read their own uid only; root any uid, or SESSMGR_UID_ALL. */
+static int check_uid_allowed(const Connection *connection, uint32_t uid, sd_bus_error *error) {
+        if (peer_is_root(connection) || uid == connection->peer_uid)
+                return 0;
+        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "You may only list your own sessions.");
+}
+
+/* Answers with the records as aa{sv}, and frees them. */
+static int reply_records(Manager *manager, sd_bus_message *message, SessionRecord *records, size_t count) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Connection *connection = userdata;
-        Manager *manager = connection->manager;
-        SessionRecord *records = NULL;
-        size_t count = 0;
-        uint32_t uid;
         int r;
-
-        r = sd_bus_message_read(message, "u", &uid);
-        if (r < 0)
-                return r;
-        if (!peer_is_root(connection) && uid != connection->peer_uid)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "You may only list your own sessions.");
-
-        r = store_list_open_sessions(manager->store, uid, &records, &count);
-        if (r < 0)
-                return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
-                                         "The session database could not be read: %s", strerror(-r));
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
@@ -201,6 +197,52 @@ static int method_list_sessions(sd_bus_message *message, void *userdata, sd_bus_
         if (r < 0)
                 return r;
         return batch_reply(manager->batch, message, reply);
+}
+
+static int method_list_sessions(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Connection *connection = userdata;
+        Manager *manager = connection->manager;
+        SessionRecord *records = NULL;
+        size_t count = 0;
+        uint32_t uid;
+        int r;
+
+        r = sd_bus_message_read(message, "u", &uid);
+        if (r < 0)
+                return r;
+        r = check_uid_allowed(connection, uid, error);
+        if (r < 0)
+                return r;
+
+        r = store_list_open_sessions(manager->store, uid, &records, &count);
+        if (r < 0)
+                return store_read_failed(r, error);
+        return reply_records(manager, message, records, count);
+}
+
+static int method_list_history(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Connection *connection = userdata;
+        Manager *manager = connection->manager;
+        SessionRecord *records = NULL;
+        size_t count = 0;
+        int64_t since;
+        uint32_t uid, limit;
+        int r;
+
+        r = sd_bus_message_read(message, "uxu", &uid, &since, &limit);
+        if (r < 0)
+                return r;
+        r = check_uid_allowed(connection, uid, error);
+        if (r < 0)
+                return r;
+        /* One answer stays small whatever the history holds; callers page with since. */
+        if (limit == 0 || limit > HISTORY_LIMIT_MAX)
+                limit = HISTORY_LIMIT_MAX;
+
+        r = store_list_history(manager->store, uid, since, limit, &records, &count);
+        if (r < 0)
+                return store_read_failed(r, error);
+        return reply_records(manager, message, records, count);
 }
 
 static int method_get_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -219,8 +261,7 @@ static int method_get_session(sd_bus_message *message, void *userdata, sd_bus_er
         if (r == -ENOENT)
                 return no_such_session(id, error);
         if (r < 0)
-                return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
-                                         "The session database could not be read: %s", strerror(-r));
+                return store_read_failed(r, error);
         if (!peer_is_root(connection) && record.uid != connection->peer_uid)
                 return no_such_session(id, error);
 
@@ -272,8 +313,7 @@ static int method_announce_logout(sd_bus_message *message, void *userdata, sd_bu
         if (r == -ENOENT || (r >= 0 && !peer_is_root(connection) && record.uid != connection->peer_uid))
                 return no_such_session(id, error);
         if (r < 0)
-                return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
-                                         "The session database could not be read: %s", strerror(-r));
+                return store_read_failed(r, error);
         if (record.state == SESSION_CLOSED)
                 return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "Session %" PRIu64 " has already ended.", id);
 
@@ -308,6 +348,10 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("u", uid),
                                 SD_BUS_RESULT("aa{sv}", sessions),
                                 method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListHistory",
+                                SD_BUS_ARGS("u", uid, "x", since_usec, "u", limit),
+                                SD_BUS_RESULT("aa{sv}", sessions),
+                                method_list_history, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetSession",
                                 SD_BUS_ARGS("t", id),
                                 SD_BUS_RESULT("a{sv}", session),

@@ -36,11 +36,13 @@ static const char *const migrations[] = {
 
         /* 2 → 3: following logind. Who asked for a session to end ("revoked by session 12
          * from 203.0.113.7") waits here until it ends; whether the record came from PAM or
-         * was imported from logind; logind events find the open sessions of a logind id
-         * without scanning the history. */
+         * was imported from logind; logind events find the open sessions of a logind id,
+         * and history listings the ended ones, without scanning everything. */
         "ALTER TABLE sessions ADD COLUMN revoke_reason TEXT;"
         "ALTER TABLE sessions ADD COLUMN origin TEXT DEFAULT 'pam';"
-        "CREATE INDEX sessions_open_by_logind ON sessions(logind_session, boot_id) WHERE state != 'closed';",
+        "CREATE INDEX sessions_open_by_logind ON sessions(logind_session, boot_id) WHERE state != 'closed';"
+        "CREATE INDEX sessions_history_by_uid ON sessions(uid, end_time_usec) WHERE state = 'closed';"
+        "CREATE INDEX sessions_history ON sessions(end_time_usec) WHERE state = 'closed';",
 };
 
 int store_schema_latest(void) {

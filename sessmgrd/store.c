@@ -10,37 +10,11 @@
 #include "protocol.h"
 #include "record-fields.h"
 #include "store-schema.h"
-#include "store.h"
-#include "string-set.h"
+#include "store-internal.h"
 
 /* Columns are named like the record's fields (record-fields.h), so binding and reading
  * walk that one table instead of repeating every field here. */
 
-typedef enum StatementId {
-        STATEMENT_INSERT,
-        STATEMENT_REPLACE,
-        STATEMENT_END,
-        STATEMENT_GET,
-        STATEMENT_LIST_UID,
-        STATEMENT_LIST_ALL,
-        STATEMENT_FIND_BY_LOGIND,
-        STATEMENT_LOGIND_CLOSING,
-        STATEMENT_LOGIND_REMOVED,
-        STATEMENT_LOGIND_FINISH,
-        STATEMENT_LOGIND_OPEN_IDS,
-        STATEMENT_PREVIOUS_BOOTS,
-        STATEMENT_SET_REVOKE_REASON,
-        STATEMENT_BEGIN,
-        STATEMENT_COMMIT,
-        STATEMENT_ROLLBACK,
-        _STATEMENT_MAX,
-} StatementId;
-
-struct Store {
-        sqlite3 *database;
-        char *path;
-        sqlite3_stmt *statements[_STATEMENT_MAX];
-};
 
 int store_schema_version(void) {
         return store_schema_latest();
@@ -67,13 +41,13 @@ static int sqlite_to_errno(int rc) {
         }
 }
 
-static int store_error(Store *store, int rc, const char *what) {
+int store_error(Store *store, int rc, const char *what) {
         return log_error_errno(sqlite_to_errno(rc) ?: -EIO, "%s: %s: %s",
                                store->path, what, sqlite3_errmsg(store->database));
 }
 
 /* Returns the statement to a clean state when it goes out of scope. */
-static void statement_resetp(sqlite3_stmt **statement) {
+void statement_resetp(sqlite3_stmt **statement) {
         if (*statement) {
                 sqlite3_reset(*statement);
                 sqlite3_clear_bindings(*statement);
@@ -81,7 +55,7 @@ static void statement_resetp(sqlite3_stmt **statement) {
 }
 
 /* Runs an UPDATE whose parameters are already bound; returns the rows it changed. */
-static int run_update(Store *store, sqlite3_stmt *statement, const char *what) {
+int run_update(Store *store, sqlite3_stmt *statement, const char *what) {
         int rc = sqlite3_step(statement);
 
         if (rc != SQLITE_DONE)
@@ -127,6 +101,10 @@ static int prepare_statements(Store *store) {
                      "ORDER BY login_time_usec, id;", all) < 0 ||
             asprintf(&sql[STATEMENT_LIST_ALL], "SELECT %s FROM sessions WHERE state != 'closed' "
                      "ORDER BY login_time_usec, id;", all) < 0 ||
+            asprintf(&sql[STATEMENT_HISTORY_UID], "SELECT %s FROM sessions WHERE uid = ?3 AND state = 'closed' "
+                     "AND end_time_usec >= ?1 ORDER BY end_time_usec DESC, id DESC LIMIT ?2;", all) < 0 ||
+            asprintf(&sql[STATEMENT_HISTORY_ALL], "SELECT %s FROM sessions WHERE state = 'closed' "
+                     "AND end_time_usec >= ?1 ORDER BY end_time_usec DESC, id DESC LIMIT ?2;", all) < 0 ||
             /* The caller's own record first: after "su", one logind session holds several. */
             asprintf(&sql[STATEMENT_FIND_BY_LOGIND], "SELECT %s FROM sessions WHERE logind_session = ?1 AND boot_id = ?2 "
                      "AND state != 'closed' ORDER BY uid = ?3 DESC, login_time_usec LIMIT 1;", all) < 0)
@@ -324,7 +302,7 @@ static int read_field(sqlite3_stmt *statement, int column, SessionRecord *record
         return -EINVAL;
 }
 
-static int read_row(Store *store, sqlite3_stmt *statement, SessionRecord *record) {
+int read_row(Store *store, sqlite3_stmt *statement, SessionRecord *record) {
         for (size_t i = 0; i < record_fields_count; i++) {
                 int r = read_field(statement, (int) i, record, &record_fields[i]);
                 if (r == -ENOMEM)
@@ -387,100 +365,6 @@ int store_end_session(Store *store, uint64_t id, int64_t end_time_usec, const ch
         return r < 0 ? r : r > 0 ? 0 : -ENOENT;
 }
 
-static int bind_logind(Store *store, sqlite3_stmt *statement, const char *logind_session, const char *boot_id) {
-        if (sqlite3_bind_text(statement, 1, logind_session, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 2, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-        return 0;
-}
-
-int store_logind_session_closing(Store *store, const char *logind_session, const char *boot_id, int64_t now) {
-        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_CLOSING];
-        int r;
-
-        r = bind_logind(store, statement, logind_session, boot_id);
-        if (r < 0)
-                return r;
-        if (sqlite3_bind_int64(statement, 3, now) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-        return run_update(store, statement, "cannot mark a session closing");
-}
-
-int store_logind_session_removed(Store *store, const char *logind_session, const char *boot_id,
-                                 int64_t now, const char *reason) {
-        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_REMOVED];
-        int r;
-
-        r = bind_logind(store, statement, logind_session, boot_id);
-        if (r < 0)
-                return r;
-        if (sqlite3_bind_int64(statement, 3, now) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 4, reason, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-        return run_update(store, statement, "cannot close a session");
-}
-
-int store_logind_session_finish(Store *store, const char *logind_session, const char *boot_id) {
-        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_FINISH];
-        int r;
-
-        r = bind_logind(store, statement, logind_session, boot_id);
-        if (r < 0)
-                return r;
-        return run_update(store, statement, "cannot close a session");
-}
-
-int store_close_previous_boots(Store *store, const char *boot_id) {
-        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_PREVIOUS_BOOTS];
-
-        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-        return run_update(store, statement, "cannot close the sessions of earlier boots");
-}
-
-int store_set_revoke_reason(Store *store, uint64_t id, const char *reason) {
-        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_SET_REVOKE_REASON];
-        int r;
-
-        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 2, reason, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-        r = run_update(store, statement, "cannot record who ends a session");
-        return r < 0 ? r : r > 0 ? 0 : -ENOENT;
-}
-
-int store_list_open_logind_sessions(Store *store, const char *boot_id, StringSet *ret) {
-        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_OPEN_IDS];
-        int rc, r;
-
-        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-        while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-                r = string_set_add(ret, (const char *) sqlite3_column_text(statement, 0));
-                if (r < 0)
-                        return r;
-        }
-        return rc == SQLITE_DONE ? 0 : store_error(store, rc, "cannot list sessions");
-}
-
-int store_find_by_logind_session(Store *store, const char *logind_session, const char *boot_id, uid_t uid,
-                                 SessionRecord *ret) {
-        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_FIND_BY_LOGIND];
-        int rc, r;
-
-        r = bind_logind(store, statement, logind_session, boot_id);
-        if (r < 0)
-                return r;
-        if (sqlite3_bind_int64(statement, 3, uid) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-        rc = sqlite3_step(statement);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return store_error(store, rc, "cannot read a session");
-        return read_row(store, statement, ret);
-}
-
 int store_get_session(Store *store, uint64_t id, SessionRecord *ret) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_GET];
         int rc;
@@ -498,15 +382,11 @@ int store_get_session(Store *store, uint64_t id, SessionRecord *ret) {
         return read_row(store, statement, ret);
 }
 
-int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, size_t *ret_count) {
-        StatementId id = uid == SESSMGR_UID_ALL ? STATEMENT_LIST_ALL : STATEMENT_LIST_UID;
-        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[id];
+/* Steps a bound SELECT of whole records to its end. */
+static int collect_rows(Store *store, sqlite3_stmt *statement, SessionRecord **ret, size_t *ret_count) {
         SessionRecord *records = NULL;
         size_t count = 0, allocated = 0;
         int rc, r = 0;
-
-        if (id == STATEMENT_LIST_UID && sqlite3_bind_int64(statement, 1, uid) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
 
         while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
                 if (count == allocated) {
@@ -535,4 +415,25 @@ int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, si
         *ret = records;
         *ret_count = count;
         return 0;
+}
+
+int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, size_t *ret_count) {
+        StatementId id = uid == SESSMGR_UID_ALL ? STATEMENT_LIST_ALL : STATEMENT_LIST_UID;
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[id];
+
+        if (id == STATEMENT_LIST_UID && sqlite3_bind_int64(statement, 1, uid) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return collect_rows(store, statement, ret, ret_count);
+}
+
+int store_list_history(Store *store, uint32_t uid, int64_t since_usec, uint32_t limit,
+                       SessionRecord **ret, size_t *ret_count) {
+        StatementId id = uid == SESSMGR_UID_ALL ? STATEMENT_HISTORY_ALL : STATEMENT_HISTORY_UID;
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[id];
+
+        if (sqlite3_bind_int64(statement, 1, since_usec) != SQLITE_OK ||
+            sqlite3_bind_int64(statement, 2, limit) != SQLITE_OK ||
+            (id == STATEMENT_HISTORY_UID && sqlite3_bind_int64(statement, 3, uid) != SQLITE_OK))
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return collect_rows(store, statement, ret, ret_count);
 }

@@ -51,11 +51,63 @@ static void test_relative(void **state) {
         assert_null(format_timestamp_relative(buffer, 0, now));
 }
 
+static void test_duration(void **state) {
+        char buffer[TIMESTAMP_MAX];
+
+        assert_string_equal(format_duration(buffer, 0), "0 s");
+        assert_string_equal(format_duration(buffer, 59 * USEC_PER_SEC), "59 s");
+        assert_string_equal(format_duration(buffer, 12 * MINUTE + 5 * USEC_PER_SEC), "12 min");
+        assert_string_equal(format_duration(buffer, 3 * 60 * MINUTE + 12 * MINUTE), "3 h 12 min");
+        assert_string_equal(format_duration(buffer, 24 * 60 * MINUTE + 60 * MINUTE), "1 day 1 h");
+        assert_string_equal(format_duration(buffer, 3 * 24 * 60 * MINUTE), "3 days 0 h");
+        assert_null(format_duration(buffer, -1));
+}
+
+static void test_parse_timestamp(void **state) {
+        const int64_t now = 1795848751 * USEC_PER_SEC;         /* 2026-11-28 06:52:31 UTC */
+        int64_t t = 0;
+
+        setenv("TZ", "UTC", 1);
+        tzset();
+        assert_int_equal(parse_timestamp("2026-11-28", now, &t), 0);
+        assert_int_equal(t, (int64_t) 1795824000 * USEC_PER_SEC);
+        assert_int_equal(parse_timestamp("2026-11-28 06:52", now, &t), 0);
+        assert_int_equal(t, (int64_t) (1795848751 - 31) * USEC_PER_SEC);
+        assert_int_equal(parse_timestamp("2026-11-28 06:52:31", now, &t), 0);
+        assert_int_equal(t, now);
+        assert_int_equal(parse_timestamp("today", now, &t), 0);
+        assert_int_equal(t, (int64_t) 1795824000 * USEC_PER_SEC);
+        assert_int_equal(parse_timestamp("yesterday", now, &t), 0);
+        assert_int_equal(t, (int64_t) (1795824000 - 86400) * USEC_PER_SEC);
+        assert_int_equal(parse_timestamp("12h", now, &t), 0);
+        assert_int_equal(t, now - 12 * 60 * MINUTE);
+        assert_int_equal(parse_timestamp("30min", now, &t), 0);
+        assert_int_equal(t, now - 30 * MINUTE);
+        assert_int_equal(parse_timestamp("7d", now, &t), 0);
+        assert_int_equal(t, now - 7 * 24 * 60 * MINUTE);
+        assert_int_equal(parse_timestamp("2w", now, &t), 0);
+        assert_int_equal(t, now - 14 * 24 * 60 * MINUTE);
+
+        setenv("TZ", "Europe/Berlin", 1);
+        tzset();
+        assert_int_equal(parse_timestamp("2026-11-28 07:52", now, &t), 0);
+        assert_int_equal(t, (int64_t) (1795848751 - 31) * USEC_PER_SEC);
+        setenv("TZ", "UTC", 1);
+        tzset();
+
+        const char *bad[] = { "", "soon", "12", "12x", "-5d", "2026-13-01", "2026-11-28 25:00", "2026-11-28T06:52",
+                              "99999999999999999999d", "7 d" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_int_not_equal(parse_timestamp(bad[i], now, &t), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_iso_is_utc_with_microseconds),
                 cmocka_unit_test(test_short_uses_local_time),
                 cmocka_unit_test(test_relative),
+                cmocka_unit_test(test_duration),
+                cmocka_unit_test(test_parse_timestamp),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
