@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "format.h"
+#include "log.h"
+#include "protocol.h"
+#include "show.h"
+#include "table.h"
+#include "time-format.h"
+
+/* The reading commands: list, show and history, as tables or JSON. */
+
+static int print_json(json_object *object) {
+        int r = puts(json_object_to_json_string_ext(object, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(object);
+        return r < 0 ? -EIO : 0;
+}
+
+static int list_as_json(const SessionRecord *records, size_t count, const CurrentSession *current) {
+        json_object *root = json_object_new_object(), *array = json_object_new_array();
+
+        if (!root || !array)
+                return json_object_put(root), json_object_put(array), -ENOMEM;
+        for (size_t i = 0; i < count; i++)
+                json_object_array_add(array, session_to_json(&records[i], session_is_current(&records[i], current)));
+        json_object_object_add(root, "sessions", array);
+        return print_json(root);
+}
+
+/* "3 min ago", or "3 min ago, closing" while processes outlive the login. */
+#define LAST_ACTIVE_MAX (TIMESTAMP_MAX + 16)
+static const char *last_active_text(char buffer[static LAST_ACTIVE_MAX], const SessionRecord *record, int64_t now) {
+        char relative[TIMESTAMP_MAX];
+
+        if (!format_timestamp_relative(relative, record->last_active_usec, now))
+                return NULL;
+        snprintf(buffer, LAST_ACTIVE_MAX, "%s%s", relative, record->state == SESSION_CLOSING ? ", closing" : "");
+        return buffer;
+}
+
+static int list_as_table(const SessionRecord *records, size_t count, const CurrentSession *current, bool show_user) {
+        static const char *const headers[] = { "", "ID", "USER", "DEVICE", "FROM", "LOGIN", "LAST ACTIVE" };
+        _cleanup_(table_freep) Table *table = NULL;
+        int64_t now = now_usec(CLOCK_REALTIME);
+        bool any_current = false;
+        int r = 0;
+
+        if (count == 0) {
+                puts("No active sessions.");
+                return 0;
+        }
+
+        /* The USER column only when several users can appear. */
+        table = show_user ? table_new(7, headers) : NULL;
+        if (!show_user) {
+                static const char *const own_headers[] = { "", "ID", "DEVICE", "FROM", "LOGIN", "LAST ACTIVE" };
+                table = table_new(6, own_headers);
+        }
+        if (!table)
+                return log_error_errno(ENOMEM, "Out of memory.");
+
+        for (size_t i = 0; r >= 0 && i < count; i++) {
+                const SessionRecord *record = &records[i];
+                _cleanup_(freep) char *device = session_device_text(record);
+                char id[24], login[TIMESTAMP_MAX], active[LAST_ACTIVE_MAX];
+                bool is_current = session_is_current(record, current);
+
+                snprintf(id, sizeof(id), "%" PRIu64, record->id);
+                any_current = any_current || is_current;
+                r = table_add_cell(table, is_current ? "*" : "");
+                if (is_current)
+                        table_highlight_row(table);
+                if (r >= 0)
+                        r = table_add_cell(table, id);
+                if (r >= 0 && show_user)
+                        r = table_add_cell(table, record->user);
+                if (r >= 0)
+                        r = table_add_cell(table, device);
+                if (r >= 0)
+                        r = table_add_cell(table, session_from_text(record));
+                if (r >= 0)
+                        r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
+                if (r >= 0)
+                        r = table_add_cell(table, last_active_text(active, record, now));
+        }
+        if (r < 0)
+                return log_error_errno(r, "Out of memory.");
+
+        r = table_print(table, stdout, isatty(STDOUT_FILENO) && isempty(getenv("NO_COLOR")));
+        if (r >= 0 && any_current)
+                puts("\n* this session");
+        return r;
+}
+
+int show_sessions(sd_bus *bus, uint32_t uid, bool json) {
+        _cleanup_(current_session_done) CurrentSession current = {};
+        SessionRecord *records = NULL;
+        size_t count = 0;
+        int r;
+
+        r = daemon_list_sessions(bus, uid, &records, &count);
+        if (r < 0)
+                return r;
+
+        current_session_find(&current);
+        if (json)
+                r = list_as_json(records, count, &current);
+        else
+                r = list_as_table(records, count, &current, uid == SESSMGR_UID_ALL);
+        session_record_array_free(records, count);
+        return r;
+}
+
+static int history_as_table(const SessionRecord *records, size_t count, bool show_user) {
+        static const char *const headers[] = { "ID", "USER", "DEVICE", "FROM", "LOGIN", "LOGOUT", "DURATION", "REASON" };
+        _cleanup_(table_freep) Table *table = NULL;
+        int r = 0;
+
+        if (count == 0) {
+                puts("No ended sessions.");
+                return 0;
+        }
+        table = show_user ? table_new(8, headers) : NULL;
+        if (!show_user) {
+                static const char *const own_headers[] = { "ID", "DEVICE", "FROM", "LOGIN", "LOGOUT", "DURATION", "REASON" };
+                table = table_new(7, own_headers);
+        }
+        if (!table)
+                return log_error_errno(ENOMEM, "Out of memory.");
+
+        for (size_t i = 0; r >= 0 && i < count; i++) {
+                const SessionRecord *record = &records[i];
+                _cleanup_(freep) char *device = session_device_text(record);
+                char id[24], login[TIMESTAMP_MAX], logout[TIMESTAMP_MAX], duration[TIMESTAMP_MAX];
+
+                snprintf(id, sizeof(id), "%" PRIu64, record->id);
+                r = table_add_cell(table, id);
+                if (r >= 0 && show_user)
+                        r = table_add_cell(table, record->user);
+                if (r >= 0)
+                        r = table_add_cell(table, device);
+                if (r >= 0)
+                        r = table_add_cell(table, session_from_text(record));
+                if (r >= 0)
+                        r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
+                if (r >= 0)
+                        r = table_add_cell(table, format_timestamp_short(logout, record->end_time_usec));
+                if (r >= 0)
+                        r = table_add_cell(table, record->end_time_usec >= record->login_time_usec
+                                           ? format_duration(duration, record->end_time_usec - record->login_time_usec) : NULL);
+                if (r >= 0)
+                        r = table_add_cell(table, record->end_reason);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Out of memory.");
+        return table_print(table, stdout, false);
+}
+
+int show_history(sd_bus *bus, uint32_t uid, int64_t since_usec, uint32_t limit, bool json) {
+        _cleanup_(current_session_done) CurrentSession current = {};
+        SessionRecord *records = NULL;
+        size_t count = 0;
+        int r;
+
+        r = daemon_list_history(bus, uid, since_usec, limit, &records, &count);
+        if (r < 0)
+                return r;
+
+        current_session_find(&current);
+        if (json)
+                r = list_as_json(records, count, &current);
+        else
+                r = history_as_table(records, count, uid == SESSMGR_UID_ALL);
+        session_record_array_free(records, count);
+        return r;
+}
+
+int show_session(sd_bus *bus, uint64_t id, bool json) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(current_session_done) CurrentSession current = {};
+        int r;
+
+        r = daemon_get_session(bus, id, &record);
+        if (r < 0)
+                return r;
+
+        current_session_find(&current);
+        if (json)
+                return print_json(session_to_json(&record, session_is_current(&record, &current)));
+        return session_print_details(stdout, &record, session_is_current(&record, &current));
+}
