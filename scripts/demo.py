@@ -58,7 +58,15 @@ def main():
         show(f"root# sessmgrctl show {bob_id}", box.run(["sessmgrctl", "show", bob_id]).stdout)
         show("bob$ sessmgrctl list --json", box.ssh("bob", "sessmgrctl list --json").stdout)
 
-        step("root sees everyone (the two short logins above have ended)")
+        step("alice lost the laptop with the terminal login: she logs it out from another login")
+        lost = box.run("sessmgrctl --user alice --json | python3 -c \"import json,sys; "
+                       "print([s['id'] for s in json.load(sys.stdin)['sessions']][0])\"").stdout.strip()
+        show(f"alice$ sessmgrctl logout {lost} --yes", box.ssh("alice", f"sessmgrctl logout {lost} --yes").stdout)
+        show("alice$ sessmgrctl history", box.ssh("alice", "sessmgrctl history").stdout)
+        result = box.ssh("alice", f"sessmgrctl logout {bob_id} --yes", check=False)
+        show(f"alice$ sessmgrctl logout {bob_id} --yes     # bob's session", result.stderr)
+
+        step("root sees everyone")
         show("root# sessmgrctl --all", box.run(["sessmgrctl", "--all"]).stdout)
 
         step("logins never wait for sessmgr: stop the daemon, log in again")
