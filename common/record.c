@@ -50,6 +50,13 @@ const RecordField record_fields[] = {
         FIELD(end_time_usec,    FIELD_TIME),
         FIELD(end_reason,       FIELD_STRING),
         FIELD(origin,           FIELD_STRING),
+        FIELD(ttys,             FIELD_STRING),
+        FIELD(last_active_source, FIELD_STRING),
+        FIELD(auth_method,      FIELD_STRING),
+        FIELD(auth_key,         FIELD_STRING),
+        FIELD(display,          FIELD_STRING),
+        FIELD(desktop,          FIELD_STRING),
+        FIELD(parent_id,        FIELD_UINT64),
 };
 const size_t record_fields_count = ELEMENTSOF(record_fields);
 

@@ -39,6 +39,13 @@ typedef struct SessionRecord {
         int64_t end_time_usec;
         char *end_reason;
         char *origin;                   /* "pam", or "logind" when imported from logind */
+        char *ttys;                     /* terminals the session's processes use, "pts/3 pts/5" */
+        char *last_active_source;       /* "login", "tty-input" or "process-activity" */
+        char *auth_method;              /* how sshd authenticated it, e.g. "publickey" */
+        char *auth_key;                 /* the key, as sshd logs it: "ED25519 SHA256:..." */
+        char *display;                  /* graphical sessions, from logind */
+        char *desktop;
+        uint64_t parent_id;             /* su/sudo: the session it was started from */
 } SessionRecord;
 
 #define SESSION_RECORD_INIT { .uid = (uid_t) -1, .state = SESSION_ACTIVE }

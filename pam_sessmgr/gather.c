@@ -110,6 +110,19 @@ static int gather_logind(pam_handle_t *handle, SessionRecord *record) {
         record->vt = parse_vt(pam_getenv(handle, "XDG_VTNR"));
         if (record->vt == 0 && record->logind_session && sd_session_get_vt(record->logind_session, &vt) >= 0)
                 record->vt = vt;
+
+        /* Graphical sessions: what logind knows of their display and desktop (it reads
+         * them from files in /run, no bus round trip). */
+        if (record->logind_session) {
+                _cleanup_(freep) char *display = NULL, *desktop = NULL;
+
+                if (sd_session_get_display(record->logind_session, &display) >= 0 &&
+                    record_set_string(&record->display, display) < 0)
+                        return -ENOMEM;
+                if (sd_session_get_desktop(record->logind_session, &desktop) >= 0 &&
+                    record_set_string(&record->desktop, desktop) < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }
 

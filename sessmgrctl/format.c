@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,21 +42,65 @@ static const char *strip_dev(const char *tty) {
         return strncmp(tty, "/dev/", 5) == 0 ? tty + 5 : tty;
 }
 
+/* Appends " text" (printf-style) to *buffer. */
+_printf_(2, 3)
+static int append(char **buffer, const char *format, ...) {
+        _cleanup_(freep) char *part = NULL;
+        char *joined = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&part, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (asprintf(&joined, "%s%s%s", *buffer ?: "", *buffer ? " " : "", part) < 0)
+                return -ENOMEM;
+        free(*buffer);
+        *buffer = joined;
+        return 0;
+}
+
+/* "pts/3 pts/5" as the daemon stores it, shown "pts/3,pts/5". */
+static char *terminals_text(const SessionRecord *record) {
+        char *text;
+
+        if (!isempty(record->ttys)) {
+                text = strdup(record->ttys);
+                for (char *p = text; p && *p; p++)
+                        if (*p == ' ')
+                                *p = ',';
+                return text;
+        }
+        /* sshd sets PAM_TTY to "ssh" before any pty exists: that is not a terminal name. */
+        if (!isempty(record->tty) && strcmp(record->tty, "ssh") != 0)
+                return strdup(strip_dev(record->tty));
+        return NULL;
+}
+
 char *session_device_text(const SessionRecord *record) {
-        const char *service = record->service ?: "unknown";
+        _cleanup_(freep) char *terminals = terminals_text(record);
         char *text = NULL;
         int r;
 
-        /* sshd sets PAM_TTY to "ssh" before any pty exists: that is not a terminal name. */
-        if (!isempty(record->tty) && strcmp(record->tty, "ssh") != 0)
-                r = asprintf(&text, "%s %s", service, strip_dev(record->tty));
-        else if (!isempty(record->seat) && record->vt > 0)
-                r = asprintf(&text, "%s %s vt%" PRIu32, service, record->seat, record->vt);
-        else if (!isempty(record->seat))
-                r = asprintf(&text, "%s %s", service, record->seat);
-        else
-                r = asprintf(&text, "%s", service);
-        return r < 0 ? NULL : text;
+        r = append(&text, "%s", record->service ?: "unknown");
+        if (r >= 0 && terminals)
+                r = append(&text, "%s", terminals);
+        if (r >= 0 && !isempty(record->display))
+                r = append(&text, "%s", record->display);
+        else if (r >= 0 && !terminals && !isempty(record->seat))
+                r = record->vt > 0 ? append(&text, "%s vt%" PRIu32, record->seat, record->vt)
+                                   : append(&text, "%s", record->seat);
+        if (r >= 0 && !isempty(record->desktop))
+                r = append(&text, "(%s)", record->desktop);
+        if (r >= 0 && record->parent_id > 0)
+                r = append(&text, "(from session %" PRIu64 ")", record->parent_id);
+        if (r < 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
 }
 
 const char *session_from_text(const SessionRecord *record) {
@@ -86,6 +132,13 @@ static const char *const labels[][2] = {
         { "end_time_usec",    "End" },
         { "end_reason",       "End reason" },
         { "origin",           "Recorded by" },
+        { "ttys",             "Terminals" },
+        { "last_active_source", "Activity seen in" },
+        { "auth_method",      "Authenticated by" },
+        { "auth_key",         "Key" },
+        { "display",          "Display" },
+        { "desktop",          "Desktop" },
+        { "parent_id",        "Started from" },
 };
 
 static const char *label_of(const RecordField *field) {
@@ -161,6 +214,18 @@ static json_object *json_field(const SessionRecord *record, const RecordField *f
         return NULL;
 }
 
+static json_object *terminals_json(const char *ttys) {
+        _cleanup_(freep) char *copy = strdup(ttys ?: "");
+        json_object *array = json_object_new_array();
+        char *state = NULL;
+
+        if (!array || !copy)
+                return array;
+        for (char *name = strtok_r(copy, " ", &state); name; name = strtok_r(NULL, " ", &state))
+                json_object_array_add(array, json_object_new_string(name));
+        return array;
+}
+
 json_object *session_to_json(const SessionRecord *record, bool current) {
         _cleanup_(freep) char *device = session_device_text(record);
         json_object *object = json_object_new_object();
@@ -181,6 +246,8 @@ json_object *session_to_json(const SessionRecord *record, bool current) {
                         json_object_object_add(object, key, json_time(*(const int64_t *) record_field_pointer(record, field)));
                 }
         }
+        /* Terminals come as a list in JSON. */
+        json_object_object_add(object, "ttys", terminals_json(record->ttys));
         json_object_object_add(object, "device", json_object_new_string(device));
         json_object_object_add(object, "from", json_object_new_string(session_from_text(record)));
         json_object_object_add(object, "current", json_object_new_boolean(current));

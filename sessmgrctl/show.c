@@ -98,6 +98,14 @@ static int list_as_table(const SessionRecord *records, size_t count, const Curre
         return r;
 }
 
+static int compare_last_active(const void *a, const void *b) {
+        const SessionRecord *x = a, *y = b;
+
+        if (x->last_active_usec != y->last_active_usec)
+                return x->last_active_usec > y->last_active_usec ? -1 : 1;
+        return x->id > y->id ? -1 : x->id < y->id;
+}
+
 int show_sessions(sd_bus *bus, uint32_t uid, bool json) {
         _cleanup_(current_session_done) CurrentSession current = {};
         SessionRecord *records = NULL;
@@ -107,6 +115,8 @@ int show_sessions(sd_bus *bus, uint32_t uid, bool json) {
         r = daemon_list_sessions(bus, uid, &records, &count);
         if (r < 0)
                 return r;
+        /* The session in use most recently first: the one you are looking for is on top. */
+        qsort(records, count, sizeof(*records), compare_last_active);
 
         current_session_find(&current);
         if (json)

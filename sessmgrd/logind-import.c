@@ -11,7 +11,7 @@
 /* A logind session as a sessmgr record: what "loginctl show-session" says about it. */
 
 typedef struct SessionProperties {
-        const char *id, *name, *service, *tty, *remote_host, *class, *state;
+        const char *id, *name, *service, *tty, *remote_host, *class, *state, *display, *desktop;
         const char *seat;
         uint32_t uid, vt, leader;
         uint64_t timestamp;
@@ -37,6 +37,10 @@ static int read_property(sd_bus_message *m, const char *name, SessionProperties 
                 return read_string(m, &p->remote_host);
         if (strcmp(name, "Class") == 0)
                 return read_string(m, &p->class);
+        if (strcmp(name, "Display") == 0)
+                return read_string(m, &p->display);
+        if (strcmp(name, "Desktop") == 0)
+                return read_string(m, &p->desktop);
         if (strcmp(name, "State") == 0)
                 return read_string(m, &p->state);
         if (strcmp(name, "Remote") == 0)
@@ -114,6 +118,9 @@ static int properties_to_record(const SessionProperties *p, SessionRecord *recor
             record_set_string(&record->service, p->service) < 0 ||
             record_set_string(&record->tty, p->tty) < 0 ||
             record_set_string(&record->seat, p->seat) < 0 ||
+            record_set_string(&record->display, p->display) < 0 ||
+            record_set_string(&record->desktop, p->desktop) < 0 ||
+            record_set_string(&record->last_active_source, "login") < 0 ||
             record_set_string(&record->remote_host, p->remote ? p->remote_host : NULL) < 0 ||
             record_set_string(&record->remote_address,
                               p->remote && is_numeric_address(p->remote_host) ? p->remote_host : NULL) < 0)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 typedef struct Arguments {
         const char *socket_path;
         const char *database_path;
+        int64_t poll_interval_usec;
         bool debug;
 } Arguments;
 
@@ -24,6 +26,8 @@ static void help(void) {
                "  --socket PATH   listen on PATH when not socket-activated\n"
                "                  (default " SESSMGR_SOCKET_PATH ")\n"
                "  --db PATH       session database (default " SESSMGR_DATABASE_PATH ")\n"
+               "  --poll-interval SECONDS\n"
+               "                  how often sessions are looked at for activity (default 30)\n"
                "  --debug         log every session opened and closed\n"
                "  -h, --help      show this help\n"
                "  --version       show the version\n"
@@ -33,10 +37,11 @@ static void help(void) {
 
 /* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
 static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
-        enum { OPTION_SOCKET = 0x100, OPTION_DB, OPTION_DEBUG, OPTION_VERSION };
+        enum { OPTION_SOCKET = 0x100, OPTION_DB, OPTION_POLL_INTERVAL, OPTION_DEBUG, OPTION_VERSION };
         static const struct option options[] = {
                 { "socket",  required_argument, NULL, OPTION_SOCKET  },
                 { "db",      required_argument, NULL, OPTION_DB      },
+                { "poll-interval", required_argument, NULL, OPTION_POLL_INTERVAL },
                 { "debug",   no_argument,       NULL, OPTION_DEBUG   },
                 { "help",    no_argument,       NULL, 'h'            },
                 { "version", no_argument,       NULL, OPTION_VERSION },
@@ -52,6 +57,19 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                 case OPTION_DB:
                         arguments->database_path = optarg;
                         break;
+                case OPTION_POLL_INTERVAL: {
+                        char *end;
+                        long seconds;
+
+                        errno = 0;
+                        seconds = strtol(optarg, &end, 10);
+                        if (errno != 0 || *end != '\0' || seconds < 1 || seconds > 86400) {
+                                log_error("--poll-interval takes 1 to 86400 seconds, not '%s'", optarg);
+                                return -EINVAL;
+                        }
+                        arguments->poll_interval_usec = seconds * USEC_PER_SEC;
+                        break;
+                }
                 case OPTION_DEBUG:
                         arguments->debug = true;
                         break;
@@ -81,6 +99,7 @@ int main(int argc, char *argv[]) {
         Arguments arguments = {
                 .socket_path = SESSMGR_SOCKET_PATH,
                 .database_path = SESSMGR_DATABASE_PATH,
+                .poll_interval_usec = POLL_INTERVAL_USEC_DEFAULT,
         };
         sigset_t mask;
         int r;
@@ -111,6 +130,10 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "cannot listen: %s", strerror(-r)), 1;
 
         r = logind_start(manager);
+        if (r >= 0)
+                r = poller_start(manager, arguments.poll_interval_usec);
+        if (r >= 0)
+                r = sshd_auth_start(manager);
         if (r < 0)
                 return log_error_errno(r, "cannot start: %s", strerror(-r)), 1;
 

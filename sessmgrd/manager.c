@@ -110,6 +110,8 @@ int manager_run(Manager *manager) {
 Manager *manager_free(Manager *manager) {
         if (!manager)
                 return NULL;
+        poller_free(manager->poller);
+        sshd_auth_free(manager->sshd_auth);
         logind_free(manager->logind);
         batch_free(manager->batch);
         server_close(manager);

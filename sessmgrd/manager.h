@@ -10,6 +10,8 @@
 #include "batch.h"
 #include "connection.h"
 #include "logind.h"
+#include "poller.h"
+#include "sshd-auth.h"
 #include "store.h"
 
 
@@ -18,6 +20,8 @@ typedef struct Manager {
         Store *store;
         Batch *batch;
         Logind *logind;
+        Poller *poller;
+        SshdAuth *sshd_auth;
 
         int listen_fd;
         bool listen_fd_owned;           /* false when systemd passed it in */

@@ -19,6 +19,7 @@
 
 #define END_REASON_MAX 64
 #define HISTORY_LIMIT_MAX 10000
+#define REFRESH_ON_LIST_MAX 256
 
 static bool peer_is_root(const Connection *connection) {
         return connection->peer_uid == 0;
@@ -50,6 +51,7 @@ static int prepare_new_record(Manager *manager, SessionRecord *record) {
         int64_t now = now_usec(CLOCK_REALTIME);
 
         record->id = 0;
+        record->parent_id = 0;
         record->state = SESSION_ACTIVE;
         record->end_time_usec = 0;
         if (record->login_time_usec <= 0 || record->login_time_usec > now + 60 * USEC_PER_SEC)
@@ -58,8 +60,33 @@ static int prepare_new_record(Manager *manager, SessionRecord *record) {
                 record->last_active_usec = record->login_time_usec;
         if (record_set_string(&record->end_reason, NULL) < 0 ||
             record_set_string(&record->origin, "pam") < 0 ||
+            record_set_string(&record->last_active_source, "login") < 0 ||
+            record_set_string(&record->auth_method, NULL) < 0 ||
+            record_set_string(&record->auth_key, NULL) < 0 ||
+            record_set_string(&record->ttys, NULL) < 0 ||
             record_set_string(&record->boot_id, manager->boot_id) < 0)
                 return -ENOMEM;
+        return 0;
+}
+
+/* su and sudo -i open a PAM session inside a logind session that already has a record:
+ * that one is where they were started from. */
+static int find_parent(Manager *manager, SessionRecord *record) {
+        _cleanup_(session_record_done) SessionRecord parent = SESSION_RECORD_INIT;
+        int r;
+
+        if (!record->logind_session)
+                return 0;
+        /* No uid prefers none: the earliest login of the logind session is the parent. */
+        r = store_find_by_logind_session(manager->store, record->logind_session, manager->boot_id,
+                                         (uid_t) -1, &parent);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (!(streq_ptr(parent.origin, "logind") && parent.uid == record->uid &&
+              streq_ptr(parent.service, record->service)))
+                record->parent_id = parent.id;
         return 0;
 }
 
@@ -108,10 +135,14 @@ static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_e
         if (session_record_validate(&record, &reason) < 0)
                 return sd_bus_error_setf(error, SESSMGR_ERROR_INVALID_RECORD, "The session record is invalid: %s.", reason);
 
+        sshd_auth_fill(manager->sshd_auth, &record);
+
         r = batch_begin(manager->batch);
         if (r < 0)
                 return store_failed(manager, r, error);
-        r = add_or_adopt(manager, &record);
+        r = find_parent(manager, &record);
+        if (r >= 0)
+                r = add_or_adopt(manager, &record);
         if (r < 0)
                 return store_failed(manager, r, error);
 
@@ -217,6 +248,9 @@ static int method_list_sessions(sd_bus_message *message, void *userdata, sd_bus_
         r = store_list_open_sessions(manager->store, uid, &records, &count);
         if (r < 0)
                 return store_read_failed(r, error);
+        /* One person's list: fresh terminals and activity. Everyone's: the last poll's. */
+        if (uid != SESSMGR_UID_ALL && count <= REFRESH_ON_LIST_MAX)
+                poller_refresh(manager->poller, records, count);
         return reply_records(manager, message, records, count);
 }
 

@@ -11,6 +11,8 @@
 typedef enum StatementId {
         STATEMENT_INSERT,
         STATEMENT_REPLACE,
+        STATEMENT_ACTIVITY,
+        STATEMENT_AUTH,
         STATEMENT_END,
         STATEMENT_GET,
         STATEMENT_LIST_UID,

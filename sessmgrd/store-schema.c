@@ -43,6 +43,17 @@ static const char *const migrations[] = {
         "CREATE INDEX sessions_open_by_logind ON sessions(logind_session, boot_id) WHERE state != 'closed';"
         "CREATE INDEX sessions_history_by_uid ON sessions(uid, end_time_usec) WHERE state = 'closed';"
         "CREATE INDEX sessions_history ON sessions(end_time_usec) WHERE state = 'closed';",
+
+        /* 3 → 4: what the session is (all its terminals, how sshd authenticated it, the
+         * display of a graphical one, the session su was started from) and where its
+         * last activity was seen. */
+        "ALTER TABLE sessions ADD COLUMN ttys TEXT;"
+        "ALTER TABLE sessions ADD COLUMN last_active_source TEXT DEFAULT 'login';"
+        "ALTER TABLE sessions ADD COLUMN auth_method TEXT;"
+        "ALTER TABLE sessions ADD COLUMN auth_key TEXT;"
+        "ALTER TABLE sessions ADD COLUMN display TEXT;"
+        "ALTER TABLE sessions ADD COLUMN desktop TEXT;"
+        "ALTER TABLE sessions ADD COLUMN parent_id INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_schema_latest(void) {

@@ -119,6 +119,12 @@ static int prepare_statements(Store *store) {
                                 " end_time_usec = CASE WHEN end_time_usec > 0 THEN end_time_usec ELSE ?2 END,"
                                 " end_reason = COALESCE(revoke_reason, ?3) "
                                 "WHERE id = ?1 AND (state = 'active' OR (state = 'closing' AND end_reason IS NULL));",
+                        [STATEMENT_ACTIVITY] =
+                                "UPDATE sessions SET last_active_usec = ?2, last_active_source = ?3, ttys = ?4 WHERE id = ?1;",
+                        [STATEMENT_AUTH] =
+                                "UPDATE sessions SET auth_method = ?5, auth_key = ?6 "
+                                "WHERE boot_id = ?1 AND user = ?2 AND remote_address = ?3 AND remote_port = ?4 "
+                                "AND state != 'closed' AND auth_method IS NULL;",
                         [STATEMENT_LOGIND_CLOSING] =
                                 "UPDATE sessions SET state = 'closing', end_time_usec = ?3 "
                                 "WHERE logind_session = ?1 AND boot_id = ?2 AND state = 'active';",
@@ -363,6 +369,31 @@ int store_end_session(Store *store, uint64_t id, int64_t end_time_usec, const ch
 
         r = run_update(store, statement, "cannot end a session");
         return r < 0 ? r : r > 0 ? 0 : -ENOENT;
+}
+
+int store_update_activity(Store *store, uint64_t id, int64_t last_active_usec, const char *source, const char *ttys) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_ACTIVITY];
+
+        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK ||
+            sqlite3_bind_int64(statement, 2, last_active_usec) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 3, source, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 4, ttys, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return run_update(store, statement, "cannot record activity");
+}
+
+int store_set_auth(Store *store, const char *boot_id, const char *user, const char *address, uint16_t port,
+                   const char *method, const char *key) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_AUTH];
+
+        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 2, user, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 3, address, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_int64(statement, 4, port) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 5, method, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 6, isempty(key) ? NULL : key, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return run_update(store, statement, "cannot record how a session was authenticated");
 }
 
 int store_get_session(Store *store, uint64_t id, SessionRecord *ret) {

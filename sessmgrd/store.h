@@ -30,6 +30,12 @@ bool store_in_transaction(Store *store);
 int store_add_session(Store *store, SessionRecord *record);
 /* Overwrites every field of session record->id. */
 int store_replace_session(Store *store, const SessionRecord *record);
+/* Where and when the session was last seen in use, and its terminals. */
+int store_update_activity(Store *store, uint64_t id, int64_t last_active_usec, const char *source, const char *ttys);
+/* How sshd authenticated the open session of user from address:port. Returns the number
+ * of sessions changed (0: not recorded yet). */
+int store_set_auth(Store *store, const char *boot_id, const char *user, const char *address, uint16_t port,
+                   const char *method, const char *key);
 /* Records the end of a login as the PAM stack reports it: state becomes `state` (closing
  * while logind still has the session), the reason the one announced by whoever revoked
  * it, else `reason`. -ENOENT when there is no open session with that id. */

@@ -239,6 +239,9 @@ def test_console_login_and_su_are_recorded(box):
     assert switched["tty"].replace("/dev/", "").startswith("pts/"), switched
     ssh_root = [r for r in records(box) if r["user"] == "root"]
     assert len(ssh_root) == 1 and switched["logind_session"] == ssh_root[0]["logind_session"]
+    # Started from root's SSH login, and says so.
+    assert switched["parent_id"] == ssh_root[0]["id"]
+    assert switched["device"].endswith(f"(from session {ssh_root[0]['id']})"), switched
     su.close()
     box.run(["pkill", "-KILL", "-f", "login -f alice"], check=False)
     console.stdin.close()

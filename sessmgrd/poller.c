@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "activity-probe.h"
+#include "activity.h"
+#include "log.h"
+#include "manager.h"
+#include "poller.h"
+#include "protocol.h"
+#include "time-format.h"
+
+/* What the previous look at one session saw, kept in memory by session id. */
+typedef struct SessionCounters {
+        uint64_t id;
+        ActivityCounters counters;
+        bool seen;              /* in the current full poll */
+} SessionCounters;
+
+struct Poller {
+        Manager *manager;
+        sd_event_source *timer;
+        int64_t interval_usec;
+        const char *cgroup_root;
+        SessionCounters *sessions;      /* sorted by id */
+        size_t count, allocated;
+};
+
+static SessionCounters *counters_of(Poller *poller, uint64_t id) {
+        size_t low = 0, high = poller->count;
+
+        while (low < high) {
+                size_t middle = low + (high - low) / 2;
+                if (poller->sessions[middle].id == id)
+                        return &poller->sessions[middle];
+                if (poller->sessions[middle].id < id)
+                        low = middle + 1;
+                else
+                        high = middle;
+        }
+
+        /* New session: ids only grow, so it usually goes at the end. */
+        if (poller->count == poller->allocated) {
+                size_t more = poller->allocated ? poller->allocated * 2 : 64;
+                SessionCounters *grown = reallocarray(poller->sessions, more, sizeof(*grown));
+                if (!grown)
+                        return NULL;
+                poller->sessions = grown;
+                poller->allocated = more;
+        }
+        memmove(poller->sessions + low + 1, poller->sessions + low, (poller->count - low) * sizeof(*poller->sessions));
+        poller->sessions[low] = (SessionCounters) { .id = id };
+        poller->count++;
+        return &poller->sessions[low];
+}
+
+static void forget_unseen(Poller *poller) {
+        size_t kept = 0;
+
+        for (size_t i = 0; i < poller->count; i++)
+                if (poller->sessions[i].seen) {
+                        poller->sessions[i].seen = false;
+                        poller->sessions[kept++] = poller->sessions[i];
+                }
+        poller->count = kept;
+}
+
+static int save(Poller *poller, SessionRecord *record, int64_t last_active, const char *source, char **ttys) {
+        Manager *manager = poller->manager;
+        int r;
+
+        r = batch_begin(manager->batch);
+        if (r >= 0)
+                r = store_update_activity(manager->store, record->id, last_active, source, *ttys);
+        if (r < 0) {
+                batch_abort(manager->batch, r);
+                return r;
+        }
+        record->last_active_usec = last_active;
+        free(record->ttys);
+        record->ttys = TAKE_PTR(*ttys);
+        return record_set_string(&record->last_active_source, source);
+}
+
+static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
+        Manager *manager = poller->manager;
+        _cleanup_(freep) char *ttys = NULL;
+        const char *source = record->last_active_source ?: ACTIVITY_SOURCE_LOGIN;
+        int64_t last_active = record->last_active_usec;
+        SessionCounters *previous;
+        ActivitySample sample;
+        bool moved;
+
+        if (record->state == SESSION_CLOSED || !record->logind_session ||
+            !streq_ptr(record->boot_id, manager->boot_id))
+                return;
+        if (activity_probe_session(poller->cgroup_root, record->uid, record->logind_session, &sample, &ttys) < 0)
+                return;         /* its cgroup is gone: logind will tell us it ended */
+
+        previous = counters_of(poller, record->id);
+        if (!previous)
+                return;
+        previous->seen = true;
+        moved = activity_judge(&sample, &previous->counters, now, &last_active, &source);
+        if (moved || !streq_ptr(ttys, record->ttys))
+                (void) save(poller, record, last_active, source, &ttys);
+}
+
+void poller_refresh(Poller *poller, SessionRecord *records, size_t count) {
+        int64_t now = now_usec(CLOCK_REALTIME);
+
+        if (!poller)
+                return;
+        for (size_t i = 0; i < count; i++)
+                look_at(poller, &records[i], now);
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Poller *poller = userdata;
+        SessionRecord *records = NULL;
+        size_t count = 0;
+        int r;
+
+        r = store_list_open_sessions(poller->manager->store, SESSMGR_UID_ALL, &records, &count);
+        if (r >= 0) {
+                poller_refresh(poller, records, count);
+                forget_unseen(poller);
+                session_record_array_free(records, count);
+        }
+        (void) sd_event_source_set_time_relative(source, (uint64_t) poller->interval_usec);
+        return sd_event_source_set_enabled(source, SD_EVENT_ON);
+}
+
+int poller_start(Manager *manager, int64_t interval_usec) {
+        Poller *poller;
+        int r;
+
+        poller = calloc(1, sizeof(*poller));
+        if (!poller)
+                return -ENOMEM;
+        poller->manager = manager;
+        poller->interval_usec = interval_usec;
+        poller->cgroup_root = activity_cgroup_root();
+        manager->poller = poller;
+        if (!poller->cgroup_root)
+                log_info("no cgroup v2 hierarchy: activity is taken from terminals only");
+
+        r = sd_event_add_time_relative(manager->event, &poller->timer, CLOCK_MONOTONIC,
+                                       (uint64_t) interval_usec, USEC_PER_SEC, on_timer, poller);
+        if (r < 0)
+                return r;
+        /* Idle priority: a poll never delays a login being recorded. */
+        return sd_event_source_set_priority(poller->timer, SD_EVENT_PRIORITY_IDLE);
+}
+
+Poller *poller_free(Poller *poller) {
+        if (!poller)
+                return NULL;
+        sd_event_source_disable_unref(poller->timer);
+        free(poller->sessions);
+        free(poller);
+        return NULL;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+typedef struct Manager Manager;
+typedef struct Poller Poller;
+
+#define POLL_INTERVAL_USEC_DEFAULT (30 * USEC_PER_SEC)
+
+/* Looks at every open session of this boot on an interval: its terminals, and when it was
+ * last used (activity.c). Changes of one look are written in one transaction. */
+int poller_start(Manager *manager, int64_t interval_usec);
+Poller *poller_free(Poller *poller);
+
+/* Looks at these sessions now (a user asking for their list sees fresh terminals and
+ * activity); updates the records in place and in the store. */
+void poller_refresh(Poller *poller, SessionRecord *records, size_t count);
