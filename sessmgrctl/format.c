@@ -253,3 +253,12 @@ json_object *session_to_json(const SessionRecord *record, bool current) {
         json_object_object_add(object, "current", json_object_new_boolean(current));
         return object;
 }
+
+const char *session_last_active_text(char buffer[static LAST_ACTIVE_MAX], const SessionRecord *record, int64_t now) {
+        char relative[TIMESTAMP_MAX];
+
+        if (!format_timestamp_relative(relative, record->last_active_usec, now))
+                return NULL;
+        snprintf(buffer, LAST_ACTIVE_MAX, "%s%s", relative, record->state == SESSION_CLOSING ? ", closing" : "");
+        return buffer;
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "record.h"
+#include "time-format.h"
 
 /* How sessmgrctl shows a record to people (table, show) and to programs (JSON). */
 
@@ -23,6 +24,10 @@ bool session_is_current(const SessionRecord *record, const CurrentSession *curre
 char *session_device_text(const SessionRecord *record);
 /* The client address, host name or "local". */
 const char *session_from_text(const SessionRecord *record);
+
+/* "3 min ago", or "3 min ago, closing" while processes outlive the login. */
+#define LAST_ACTIVE_MAX (TIMESTAMP_MAX + 16)
+const char *session_last_active_text(char buffer[static LAST_ACTIVE_MAX], const SessionRecord *record, int64_t now);
 
 /* Every field, one per line, for "show". */
 int session_print_details(FILE *output, const SessionRecord *record, bool current);

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,9 +29,15 @@ static void targets_done(Targets *targets) {
         *targets = (Targets) {};
 }
 
-/* Moves *record into the list. */
+/* Moves *record into the list, unless a session of the same logind session is in it
+ * already: logind ends them together. */
 static int targets_add(Targets *targets, SessionRecord *record) {
-        SessionRecord *grown = reallocarray(targets->records, targets->count + 1, sizeof(*grown));
+        SessionRecord *grown;
+
+        for (size_t i = 0; i < targets->count; i++)
+                if (streq_ptr(targets->records[i].logind_session, record->logind_session))
+                        return 0;
+        grown = reallocarray(targets->records, targets->count + 1, sizeof(*grown));
 
         if (!grown)
                 return log_error_errno(ENOMEM, "Out of memory.");
@@ -42,9 +47,17 @@ static int targets_add(Targets *targets, SessionRecord *record) {
         return 0;
 }
 
-static bool can_be_ended(const SessionRecord *record, const CurrentSession *current) {
-        return record->state != SESSION_CLOSED && record->logind_session &&
-               streq_ptr(record->boot_id, current->boot_id);
+/* NULL when the session can be logged out through logind, else why not. */
+static const char *why_not_ended(const SessionRecord *record, const CurrentSession *current) {
+        if (record->state == SESSION_CLOSED)
+                return "it has already ended";
+        if (!record->logind_session || !streq_ptr(record->boot_id, current->boot_id))
+                return "it is not known to systemd-logind (it was recorded without pam_systemd)";
+        /* su and sudo share the logind session of the login they ran in, which may be
+         * somebody else's: they end with it. */
+        if (record->parent_id > 0)
+                return "it was started with su or sudo inside another session and ends with that one";
+        return NULL;
 }
 
 static int collect_named(sd_bus *daemon, const LogoutRequest *request, const CurrentSession *current,
@@ -55,19 +68,18 @@ static int collect_named(sd_bus *daemon, const LogoutRequest *request, const Cur
         for (size_t i = 0; i < request->id_count; i++) {
                 _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
                 uint64_t id = request->ids[i];
+                const char *why;
 
                 r = daemon_get_session(daemon, id, &record);
                 if (r < 0)
                         return r;
-                if (record.state == SESSION_CLOSED)
-                        return log_error_errno(ESRCH, "Session %" PRIu64 " has already ended.", id);
-                if (session_is_current(&record, current))
+                if (record.state != SESSION_CLOSED && session_is_current(&record, current))
                         return log_error_errno(EPERM,
                                                "Session %" PRIu64 " is the session you are using. To end it, type 'exit',\n"
                                                "or use 'sessmgrctl logout --all' to end all of your sessions, this one last.", id);
-                if (!can_be_ended(&record, current))
-                        return log_error_errno(EOPNOTSUPP, "Session %" PRIu64 " is not known to systemd-logind "
-                                               "(it was recorded without pam_systemd), so it cannot be logged out.", id);
+                why = why_not_ended(&record, current);
+                if (why)
+                        return log_error_errno(EOPNOTSUPP, "Session %" PRIu64 " cannot be logged out: %s.", id, why);
                 r = targets_add(targets, &record);
                 if (r < 0)
                         return r;
@@ -86,8 +98,12 @@ static int collect_by_user(sd_bus *daemon, const LogoutRequest *request, const C
                 return r;
 
         for (size_t i = 0; r >= 0 && i < count; i++) {
-                if (!can_be_ended(&records[i], current))
+                const char *why = why_not_ended(&records[i], current);
+
+                if (why) {
+                        printf("Leaving session %" PRIu64 ": %s.\n", records[i].id, why);
                         continue;
+                }
                 if (session_is_current(&records[i], current)) {
                         if (request->mode == LOGOUT_ALL && !current_record)
                                 current_record = &records[i];
@@ -136,7 +152,7 @@ static int print_targets(const Targets *targets, const CurrentSession *current) 
         for (size_t i = 0; r >= 0 && i < targets->count; i++) {
                 const SessionRecord *record = &targets->records[i];
                 _cleanup_(freep) char *device = session_device_text(record);
-                char id[32], active[TIMESTAMP_MAX];
+                char id[32], active[LAST_ACTIVE_MAX];
 
                 snprintf(id, sizeof(id), "%" PRIu64 "%s", record->id, session_is_current(record, current) ? " (this one)" : "");
                 r = table_add_cell(table, id);
@@ -145,7 +161,7 @@ static int print_targets(const Targets *targets, const CurrentSession *current) 
                 if (r >= 0)
                         r = table_add_cell(table, session_from_text(record));
                 if (r >= 0)
-                        r = table_add_cell(table, format_timestamp_relative(active, record->last_active_usec, now));
+                        r = table_add_cell(table, session_last_active_text(active, record, now));
         }
         if (r >= 0)
                 r = table_print(table, stdout, false);
@@ -162,8 +178,8 @@ static int confirm(size_t count) {
         fflush(stdout);
         if (!fgets(answer, sizeof(answer), stdin))
                 answer[0] = '\0';
-        if (tolower((unsigned char) answer[0]) == 'y' &&
-            (answer[1] == '\n' || answer[1] == '\0' || strncasecmp(answer, "yes", 3) == 0))
+        answer[strcspn(answer, "\r\n")] = '\0';
+        if (strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0)
                 return 1;
         puts("Nothing was logged out.");
         return 0;

@@ -25,7 +25,8 @@ typedef struct Arguments {
         bool others;
         bool assume_yes;
         bool json;
-        int64_t since_usec;     /* history: 0 for all */
+        int64_t since_usec;     /* history */
+        bool since_given;
         uint32_t limit;         /* history */
         bool limit_given;
 } Arguments;
@@ -115,6 +116,7 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                         if (parse_timestamp(optarg, now_usec(CLOCK_REALTIME), &arguments->since_usec) < 0)
                                 return usage_error("--since: '%s' is not a time (try 2026-11-28, "
                                                    "\"2026-11-28 06:52\", today, yesterday, 12h, 7d).", optarg);
+                        arguments->since_given = true;
                         break;
                 case OPTION_LIMIT:
                         if (parse_limit(optarg, &arguments->limit) < 0)
@@ -199,6 +201,9 @@ static int verb_logout(sd_bus *bus, const Arguments *arguments, const uint64_t *
         r = resolve_uid(&whose, &request.uid);
         if (r < 0)
                 return r;
+        /* sessmgrd and logind refuse it anyway; say it in logout's own words. */
+        if (getuid() != 0 && request.uid != getuid())
+                return log_error_errno(EPERM, "Only root may log out another user's sessions.");
         return logout_sessions(bus, &request);
 }
 
@@ -254,8 +259,12 @@ int main(int argc, char *argv[]) {
                 return usage_error("unknown command '%s'.", verb), EXIT_USAGE;
         if (arguments.others && strcmp(verb, "logout") != 0)
                 return usage_error("--others applies to logout only."), EXIT_USAGE;
-        if ((arguments.since_usec != 0 || arguments.limit_given) && strcmp(verb, "history") != 0)
+        if ((arguments.since_given || arguments.limit_given) && strcmp(verb, "history") != 0)
                 return usage_error("--since and --limit apply to history only."), EXIT_USAGE;
+        if (arguments.assume_yes && strcmp(verb, "logout") != 0)
+                return usage_error("--yes applies to logout only."), EXIT_USAGE;
+        if (arguments.json && strcmp(verb, "logout") == 0)
+                return usage_error("--json does not apply to logout."), EXIT_USAGE;
 
         r = daemon_connect(arguments.socket_path, &bus);
         if (r < 0)

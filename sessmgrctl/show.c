@@ -33,17 +33,6 @@ static int list_as_json(const SessionRecord *records, size_t count, const Curren
         return print_json(root);
 }
 
-/* "3 min ago", or "3 min ago, closing" while processes outlive the login. */
-#define LAST_ACTIVE_MAX (TIMESTAMP_MAX + 16)
-static const char *last_active_text(char buffer[static LAST_ACTIVE_MAX], const SessionRecord *record, int64_t now) {
-        char relative[TIMESTAMP_MAX];
-
-        if (!format_timestamp_relative(relative, record->last_active_usec, now))
-                return NULL;
-        snprintf(buffer, LAST_ACTIVE_MAX, "%s%s", relative, record->state == SESSION_CLOSING ? ", closing" : "");
-        return buffer;
-}
-
 static int list_as_table(const SessionRecord *records, size_t count, const CurrentSession *current, bool show_user) {
         static const char *const headers[] = { "", "ID", "USER", "DEVICE", "FROM", "LOGIN", "LAST ACTIVE" };
         _cleanup_(table_freep) Table *table = NULL;
@@ -87,7 +76,7 @@ static int list_as_table(const SessionRecord *records, size_t count, const Curre
                 if (r >= 0)
                         r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
                 if (r >= 0)
-                        r = table_add_cell(table, last_active_text(active, record, now));
+                        r = table_add_cell(table, session_last_active_text(active, record, now));
         }
         if (r < 0)
                 return log_error_errno(r, "Out of memory.");

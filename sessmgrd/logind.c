@@ -20,6 +20,9 @@
  * session is announced before pam_sessmgr records it. */
 #define GRACE_USEC (2 * USEC_PER_SEC)
 
+/* How often to try the system bus again after losing it. */
+#define RECONNECT_USEC (5 * USEC_PER_SEC)
+
 typedef enum PendingKind {
         PENDING_IMPORT,         /* a new logind session: import it unless PAM recorded it */
         PENDING_REMOVED,        /* a session logind dropped: close what is still open */
@@ -34,6 +37,7 @@ typedef struct PendingEvent {
 struct Logind {
         Manager *manager;
         sd_bus *bus;
+        sd_event_source *reconnect_timer;
         bool listed;            /* logind's list has been read: `live` can be trusted */
         StringSet live;
         PendingEvent *pending;
@@ -260,9 +264,51 @@ static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
+static int list_sessions(Logind *logind) {
+        return sd_bus_call_method_async(logind->bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "ListSessions",
+                                        on_list_sessions, logind, NULL);
+}
+
+/* logind restarted (or started after us): read its list again. */
+static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Logind *logind = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0)
+                return 0;
+        if (isempty(new_owner)) {
+                log_info("systemd-logind went away: sessions are recorded but not followed until it is back");
+                logind->listed = false;
+        } else
+                (void) list_sessions(logind);
+        return 0;
+}
+
+static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Logind *logind = userdata;
+
+        log_warning("lost the system bus: sessions are recorded but not followed until it is back");
+        logind->listed = false;
+        /* Not freed here: we are inside its dispatch. The reconnect replaces it. */
+        (void) sd_event_source_set_time_relative(logind->reconnect_timer, RECONNECT_USEC);
+        (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_ONESHOT);
+        return 0;
+}
+
 static int subscribe(Logind *logind) {
         sd_bus *bus = logind->bus;
         int r;
+
+        r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
+                                "Disconnected", on_bus_disconnected, logind);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_match_async(bus, NULL,
+                                   "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                                   "member='NameOwnerChanged',arg0='" LOGIND_SERVICE "'",
+                                   on_name_owner_changed, NULL, logind);
+        if (r < 0)
+                return r;
 
         r = sd_bus_match_signal_async(bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "SessionNew",
                                       on_session_new, NULL, logind);
@@ -280,8 +326,35 @@ static int subscribe(Logind *logind) {
         if (r < 0)
                 return r;
         /* Asked after subscribing, so that nothing between list and signals is missed. */
-        return sd_bus_call_method_async(bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "ListSessions",
-                                        on_list_sessions, logind, NULL);
+        return list_sessions(logind);
+}
+
+static int connect_bus(Logind *logind) {
+        int r;
+
+        logind->bus = sd_bus_flush_close_unref(logind->bus);
+        r = sd_bus_open_system(&logind->bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(logind->bus, logind->manager->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = subscribe(logind);
+        if (r < 0)
+                logind->bus = sd_bus_flush_close_unref(logind->bus);
+        return r;
+}
+
+static int on_reconnect_time(sd_event_source *source, uint64_t usec, void *userdata) {
+        Logind *logind = userdata;
+        int r;
+
+        r = connect_bus(logind);
+        if (r < 0) {
+                log_debug_errno(r, "system bus still unavailable: %s", strerror(-r));
+                (void) sd_event_source_set_time_relative(source, RECONNECT_USEC);
+                return sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        }
+        log_info("back on the system bus");
+        return 0;
 }
 
 int logind_start(Manager *manager) {
@@ -299,20 +372,17 @@ int logind_start(Manager *manager) {
                 return r;
         (void) sd_event_source_set_enabled(logind->pending_timer, SD_EVENT_OFF);
 
-        r = sd_bus_open_system(&logind->bus);
-        if (r < 0) {
-                log_info("no system bus (%s): sessions are recorded but not followed through systemd-logind",
-                         strerror(-r));
-                logind->bus = sd_bus_unref(logind->bus);
-                return 0;
-        }
-        r = sd_bus_attach_event(logind->bus, manager->event, SD_EVENT_PRIORITY_NORMAL);
+        r = sd_event_add_time(manager->event, &logind->reconnect_timer, CLOCK_MONOTONIC, 0, 0, on_reconnect_time, logind);
         if (r < 0)
                 return r;
-        r = subscribe(logind);
+        (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_OFF);
+
+        r = connect_bus(logind);
         if (r < 0) {
-                log_warning_errno(r, "cannot follow systemd-logind: %s", strerror(-r));
-                logind->bus = sd_bus_flush_close_unref(logind->bus);
+                log_info("no system bus (%s): sessions are recorded but not followed through systemd-logind "
+                         "until it appears", strerror(-r));
+                (void) sd_event_source_set_time_relative(logind->reconnect_timer, RECONNECT_USEC);
+                (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_ONESHOT);
         }
         return 0;
 }
@@ -325,6 +395,7 @@ Logind *logind_free(Logind *logind) {
         free(logind->pending);
         string_set_clear(&logind->live);
         sd_event_source_disable_unref(logind->pending_timer);
+        sd_event_source_disable_unref(logind->reconnect_timer);
         sd_bus_flush_close_unref(logind->bus);
         free(logind);
         return NULL;

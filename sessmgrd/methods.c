@@ -357,7 +357,7 @@ static int method_announce_logout(sd_bus_message *message, void *userdata, sd_bu
         r = batch_begin(manager->batch);
         if (r < 0)
                 return store_failed(manager, r, error);
-        r = store_set_revoke_reason(manager->store, id, reason);
+        r = store_set_revoke_reason(manager->store, id, reason, now_usec(CLOCK_REALTIME));
         if (r < 0 && r != -ENOENT)
                 return store_failed(manager, r, error);
 

@@ -58,12 +58,13 @@ int store_close_previous_boots(Store *store, const char *boot_id) {
         return run_update(store, statement, "cannot close the sessions of earlier boots");
 }
 
-int store_set_revoke_reason(Store *store, uint64_t id, const char *reason) {
+int store_set_revoke_reason(Store *store, uint64_t id, const char *reason, int64_t now) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_SET_REVOKE_REASON];
         int r;
 
         if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 2, reason, -1, SQLITE_STATIC) != SQLITE_OK)
+            sqlite3_bind_text(statement, 2, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_int64(statement, 3, now) != SQLITE_OK)
                 return store_error(store, SQLITE_MISUSE, "cannot bind");
         r = run_update(store, statement, "cannot record who ends a session");
         return r < 0 ? r : r > 0 ? 0 : -ENOENT;

@@ -45,15 +45,16 @@ static const char *const migrations[] = {
         "CREATE INDEX sessions_history ON sessions(end_time_usec) WHERE state = 'closed';",
 
         /* 3 → 4: what the session is (all its terminals, how sshd authenticated it, the
-         * display of a graphical one, the session su was started from) and where its
-         * last activity was seen. */
+         * display of a graphical one, the session su was started from), where its last
+         * activity was seen, and when a revocation was announced. */
         "ALTER TABLE sessions ADD COLUMN ttys TEXT;"
         "ALTER TABLE sessions ADD COLUMN last_active_source TEXT DEFAULT 'login';"
         "ALTER TABLE sessions ADD COLUMN auth_method TEXT;"
         "ALTER TABLE sessions ADD COLUMN auth_key TEXT;"
         "ALTER TABLE sessions ADD COLUMN display TEXT;"
         "ALTER TABLE sessions ADD COLUMN desktop TEXT;"
-        "ALTER TABLE sessions ADD COLUMN parent_id INTEGER NOT NULL DEFAULT 0;",
+        "ALTER TABLE sessions ADD COLUMN parent_id INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE sessions ADD COLUMN revoke_time_usec INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_schema_latest(void) {

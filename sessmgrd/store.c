@@ -80,6 +80,14 @@ static char *columns_list(bool include_id) {
         return list;
 }
 
+/* The announced revocation, if the session ended soon after it (SQL, given the end time).
+ * A logout that logind refused or that never happened must not rewrite a later, ordinary
+ * end of the session. */
+#define REVOKED_WITHIN_USEC "60000000"
+#define REVOKED_BY(end) \
+        "CASE WHEN revoke_reason IS NOT NULL AND " end " - revoke_time_usec <= " REVOKED_WITHIN_USEC \
+        " THEN revoke_reason END"
+
 static int prepare_statements(Store *store) {
         _cleanup_(freep) char *all = columns_list(true), *without_id = columns_list(false), *placeholders = NULL;
         char *sql[_STATEMENT_MAX] = {};
@@ -117,7 +125,7 @@ static int prepare_statements(Store *store) {
                         [STATEMENT_END] =
                                 "UPDATE sessions SET state = ?4,"
                                 " end_time_usec = CASE WHEN end_time_usec > 0 THEN end_time_usec ELSE ?2 END,"
-                                " end_reason = COALESCE(revoke_reason, ?3) "
+                                " end_reason = COALESCE(" REVOKED_BY("?2") ", ?3) "
                                 "WHERE id = ?1 AND (state = 'active' OR (state = 'closing' AND end_reason IS NULL));",
                         [STATEMENT_ACTIVITY] =
                                 "UPDATE sessions SET last_active_usec = ?2, last_active_source = ?3, ttys = ?4 WHERE id = ?1;",
@@ -131,7 +139,7 @@ static int prepare_statements(Store *store) {
                         [STATEMENT_LOGIND_REMOVED] =
                                 "UPDATE sessions SET state = 'closed',"
                                 " end_time_usec = CASE WHEN end_time_usec > 0 THEN end_time_usec ELSE ?3 END,"
-                                " end_reason = COALESCE(end_reason, revoke_reason, ?4) "
+                                " end_reason = COALESCE(end_reason, " REVOKED_BY("?3") ", ?4) "
                                 "WHERE logind_session = ?1 AND boot_id = ?2 AND state != 'closed';",
                         [STATEMENT_LOGIND_FINISH] =
                                 "UPDATE sessions SET state = 'closed' "
@@ -144,10 +152,11 @@ static int prepare_statements(Store *store) {
                         [STATEMENT_PREVIOUS_BOOTS] =
                                 "UPDATE sessions SET state = 'closed',"
                                 " end_time_usec = CASE WHEN end_time_usec > 0 THEN end_time_usec ELSE last_active_usec END,"
-                                " end_reason = COALESCE(end_reason, revoke_reason, 'reboot') "
+                                " end_reason = COALESCE(end_reason, " REVOKED_BY("last_active_usec") ", 'reboot') "
                                 "WHERE state != 'closed' AND boot_id != ?1;",
                         [STATEMENT_SET_REVOKE_REASON] =
-                                "UPDATE sessions SET revoke_reason = ?2 WHERE id = ?1 AND state != 'closed';",
+                                "UPDATE sessions SET revoke_reason = ?2, revoke_time_usec = ?3 "
+                                "WHERE id = ?1 AND state != 'closed';",
                         [STATEMENT_BEGIN] = "BEGIN IMMEDIATE;",
                         [STATEMENT_COMMIT] = "COMMIT;",
                         [STATEMENT_ROLLBACK] = "ROLLBACK;",

@@ -51,8 +51,9 @@ int store_logind_session_removed(Store *store, const char *logind_session, const
 int store_logind_session_finish(Store *store, const char *logind_session, const char *boot_id);
 /* Closes what was left open in other boots, with reason "reboot". */
 int store_close_previous_boots(Store *store, const char *boot_id);
-/* Remembers who asked for the session to end; it becomes the end reason. */
-int store_set_revoke_reason(Store *store, uint64_t id, const char *reason);
+/* Remembers who asked for the session to end; it becomes the end reason if the session
+ * ends within a minute (else the logout was refused or never happened). */
+int store_set_revoke_reason(Store *store, uint64_t id, const char *reason, int64_t now);
 /* The logind ids of this boot's open sessions, added to *ret. */
 int store_list_open_logind_sessions(Store *store, const char *boot_id, StringSet *ret);
 /* The open session with that logind id, preferring one of uid. -ENOENT if none. */

@@ -143,7 +143,7 @@ def test_nobody_can_end_another_users_session(box):
     result = shell.run("sessmgrctl list --user bob")
     assert result.returncode == 1 and "only list your own" in result.stderr
     result = shell.run("sessmgrctl logout --user bob --all --yes")
-    assert result.returncode == 1 and "only list your own" in result.stderr
+    assert result.returncode == 1 and "Only root may log out another user's sessions" in result.stderr
 
     # Straight to sessmgrd: not even the announcement is accepted.
     answer = json.loads(shell.run(f"raw-call /run/sessmgr/socket AnnounceLogout t '[{bob_id}]'").stdout)
@@ -246,3 +246,18 @@ def test_console_login_and_su_are_recorded(box):
     box.run(["pkill", "-KILL", "-f", "login -f alice"], check=False)
     console.stdin.close()
     console.wait(timeout=10)
+
+
+def test_logind_restart_is_followed(box):
+    held = box.ssh_background("alice")
+    logind_id = box.wait_for_sessions("alice", 1)[0]
+    session_id = by_logind(box, logind_id)
+    box.run(["systemctl", "restart", "systemd-logind.service"])
+    # Once at start, once more when the new logind took its name on the bus.
+    wait_until(lambda: box.journal(unit="sessmgrd.service").count("following systemd-logind") >= 2,
+               what="sessmgrd to read logind's list again")
+    box.run(["pkill", "-KILL", "-f", "sshd: alice"])
+    ended = wait_until(lambda: record(box, session_id)["state"] == "closed" and record(box, session_id),
+                       what="the killed session to be closed")
+    assert ended["end_reason"] == "terminated"
+    held.drop()

@@ -30,6 +30,8 @@ def test_help_and_version(world):
     (["logout", "--user", "bob", "3"], "not with session ids"),
     (["logout", "x"], "is not a session id"),
     (["list", "--others"], "applies to logout only"),
+    (["list", "--yes"], "--yes applies to logout only"),
+    (["logout", "--all", "--json"], "--json does not apply to logout"),
 ])
 def test_usage_errors_exit_2(world, arguments, message):
     result = world.ctl(*arguments)

@@ -210,16 +210,33 @@ static void test_logind_lifecycle(void **state) {
         assert_string_equal(record.end_reason, "terminated");
 
         /* Revoked: whatever ends it afterwards, the revocation is the reason. */
-        assert_int_equal(store_set_revoke_reason(store, lingering, "revoked by session 1 from 203.0.113.7"), 0);
+        assert_int_equal(store_set_revoke_reason(store, lingering, "revoked by session 1 from 203.0.113.7", 590), 0);
         assert_int_equal(store_end_session(store, lingering, 600, "logout", SESSION_CLOSING), 0);
         get(store, lingering, &record);
         assert_int_equal(record.state, SESSION_CLOSING);
         assert_string_equal(record.end_reason, "revoked by session 1 from 203.0.113.7");
-        assert_int_equal(store_set_revoke_reason(store, killed, "late"), -ENOENT);     /* closed already */
+        assert_int_equal(store_set_revoke_reason(store, killed, "late", 700), -ENOENT);        /* closed already */
 
         /* Only this boot's sessions of that logind id are touched. */
         assert_int_equal(store_logind_session_removed(store, "c3", OLD_BOOT, 700, "terminated"), 0);
         assert_int_equal(store_commit(store), 0);
+}
+
+static void test_refused_revocation_is_forgotten(void **state) {
+        Fixture *fixture = *state;
+        _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        uint64_t refused;
+
+        /* Announced, but logind refused: an hour later the user logs out normally. */
+        assert_int_equal(store_open(fixture->path, &store), 0);
+        refused = add_logind(store, 1000, "c4", BOOT);
+        assert_int_equal(store_begin(store), 0);
+        assert_int_equal(store_set_revoke_reason(store, refused, "revoked by session 1 from 203.0.113.7", 1000), 0);
+        assert_int_equal(store_end_session(store, refused, 1000 + 3600 * 1000000LL, "logout", SESSION_CLOSED), 0);
+        assert_int_equal(store_commit(store), 0);
+        get(store, refused, &record);
+        assert_string_equal(record.end_reason, "logout");
 }
 
 static void test_previous_boots_are_closed(void **state) {
@@ -415,6 +432,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_records_survive_reopen, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_logind_lifecycle, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refused_revocation_is_forgotten, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_previous_boots_are_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_find_by_logind_session, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migrates_version_1, setup, teardown),
