@@ -19,6 +19,8 @@ typedef struct PendingReply {
 
 struct Batch {
         Store *store;
+        void (*after_send)(void *userdata);
+        void *userdata;
         sd_event_source *commit_source;
         PendingReply pending[BATCH_REPLIES_MAX];
         size_t count;
@@ -46,6 +48,8 @@ static void fail_all(Batch *batch, int error) {
                         log_debug_errno(r, "cannot send error reply: %s", strerror(-r));
                 pending_reply_drop(pending);
         }
+        if (batch->count > 0 && batch->after_send)
+                batch->after_send(batch->userdata);
         batch->count = 0;
 }
 
@@ -65,6 +69,8 @@ int batch_flush(Batch *batch) {
                 send_or_log(batch->pending[i].reply);
                 pending_reply_drop(&batch->pending[i]);
         }
+        if (batch->count > 0 && batch->after_send)
+                batch->after_send(batch->userdata);
         batch->count = 0;
         return 0;
 }
@@ -74,7 +80,7 @@ static int on_commit_time(sd_event_source *source, void *userdata) {
         return 0;
 }
 
-int batch_new(sd_event *event, Store *store, Batch **ret) {
+int batch_new(sd_event *event, Store *store, void (*after_send)(void *userdata), void *userdata, Batch **ret) {
         _cleanup_(batch_freep) Batch *batch = NULL;
         int r;
 
@@ -82,6 +88,8 @@ int batch_new(sd_event *event, Store *store, Batch **ret) {
         if (!batch)
                 return -ENOMEM;
         batch->store = store;
+        batch->after_send = after_send;
+        batch->userdata = userdata;
 
         /* Idle priority: the commit runs once every readable connection has been served. */
         r = sd_event_add_defer(event, &batch->commit_source, on_commit_time, batch);

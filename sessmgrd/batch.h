@@ -12,7 +12,9 @@
 
 typedef struct Batch Batch;
 
-int batch_new(sd_event *event, Store *store, Batch **ret);
+/* after_send runs once replies went out from the commit (the connections must learn
+ * that they may have output waiting). */
+int batch_new(sd_event *event, Store *store, void (*after_send)(void *userdata), void *userdata, Batch **ret);
 Batch *batch_free(Batch *batch);
 DEFINE_POINTER_CLEANUP_FUNC(Batch, batch_free);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,43 +43,44 @@ static void connection_process(Connection *connection) {
 
 static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         connection_process(userdata);
+        connection_update_events(userdata);
         return 0;
 }
 
 static int on_time(sd_event_source *source, uint64_t usec, void *userdata) {
         connection_process(userdata);
+        connection_update_events(userdata);
         return 0;
 }
 
-/* Before the loop waits: what sd-bus wants to hear about, and by when. */
-static int on_prepare(sd_event_source *source, void *userdata) {
-        Connection *connection = userdata;
+/* What sd-bus wants to hear about next, and by when. Called after every turn of the
+ * connection and after replies were sent from elsewhere, never for all connections on
+ * every loop iteration (a prepare callback would be, and costs O(connections) per message). */
+void connection_update_events(Connection *connection) {
         uint64_t until = 0;
         int events, r;
 
         if (connection->closed)
-                return 0;
+                return;
 
+        /* Edge-triggered: we read until sd-bus finds nothing more, so a connection is not
+         * reported again on every loop iteration while others are being served. */
         events = sd_bus_get_events(connection->bus);
-        if (events < 0) {
+        if (events < 0 || sd_event_source_set_io_events(connection->io_source, (uint32_t) events | EPOLLET) < 0) {
                 connection_close(connection);
-                return 0;
+                return;
         }
-        r = sd_event_source_set_io_events(connection->io_source, (uint32_t) events);
-        if (r < 0)
-                return r;
 
         if (!connection->more_work) {
                 r = sd_bus_get_timeout(connection->bus, &until);
-                if (r < 0)
-                        return r;
-                if (r == 0 || until == UINT64_MAX)
-                        return sd_event_source_set_enabled(connection->time_source, SD_EVENT_OFF);
+                if (r <= 0 || until == UINT64_MAX) {
+                        (void) sd_event_source_set_enabled(connection->time_source, SD_EVENT_OFF);
+                        return;
+                }
         }
-        r = sd_event_source_set_time(connection->time_source, until);
-        if (r < 0)
-                return r;
-        return sd_event_source_set_enabled(connection->time_source, SD_EVENT_ONESHOT);
+        if (sd_event_source_set_time(connection->time_source, until) < 0 ||
+            sd_event_source_set_enabled(connection->time_source, SD_EVENT_ONESHOT) < 0)
+                connection_close(connection);
 }
 
 static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -121,9 +123,6 @@ static int connection_attach(Connection *connection) {
         r = sd_event_add_io(event, &connection->io_source, sd_bus_get_fd(connection->bus), 0, on_io, connection);
         if (r < 0)
                 return r;
-        r = sd_event_source_set_prepare(connection->io_source, on_prepare);
-        if (r < 0)
-                return r;
         r = sd_event_add_time(event, &connection->time_source, CLOCK_MONOTONIC, 0, 0, on_time, connection);
         if (r < 0)
                 return r;
@@ -155,6 +154,7 @@ int connection_new(Manager *manager, int *fd, const struct ucred *credentials, C
                 connection_free(connection);
                 return r;
         }
+        connection_update_events(connection);
 
         *ret = connection;
         return 0;

@@ -30,6 +30,10 @@ struct Connection {
 int connection_new(Manager *manager, int *fd, const struct ucred *credentials, Connection **ret);
 Connection *connection_free(Connection *connection);
 
+/* Tells the event loop what the connection waits for now; needed after sending on it
+ * from outside its own processing (batch.c). */
+void connection_update_events(Connection *connection);
+
 /* Stops serving the connection; it is freed at the next loop turn, outside of any
  * callback that may still be using it. */
 void connection_close(Connection *connection);

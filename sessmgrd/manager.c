@@ -60,6 +60,13 @@ static int create_database_directory(const char *database_path) {
         return 0;
 }
 
+static void connections_update_events(void *userdata) {
+        Manager *manager = userdata;
+
+        for (Connection *connection = manager->connections; connection; connection = connection->next)
+                connection_update_events(connection);
+}
+
 /* Sessions still open from an earlier boot ended with it. */
 static int close_previous_boots(Manager *manager) {
         int r;
@@ -89,7 +96,7 @@ int manager_open_store(Manager *manager, const char *database_path) {
         r = close_previous_boots(manager);
         if (r < 0)
                 return r;
-        return batch_new(manager->event, manager->store, &manager->batch);
+        return batch_new(manager->event, manager->store, connections_update_events, manager, &manager->batch);
 }
 
 int manager_run(Manager *manager) {
