@@ -3,6 +3,8 @@
 
 BUILD_PACKAGES="gcc meson ninja-build pkg-config scdoc systemd libsystemd-dev libpam0g-dev libsqlite3-dev libjson-c-dev"
 TEST_PACKAGES="binutils libcmocka-dev libpam-wrapper libnss-wrapper pamtester util-linux python3 python3-pytest python3-dbus"
+# Building and checking the Debian and RPM packages (tests/e2e/test_packaging.py).
+PACKAGING_PACKAGES="debhelper dpkg-dev lintian rpm bash-completion git"
 CONTAINER_PACKAGES="debootstrap systemd-container"
 
 install_packages() {
