@@ -105,7 +105,8 @@ int show_sessions(sd_bus *bus, uint32_t uid, bool json) {
         if (r < 0)
                 return r;
         /* The session in use most recently first: the one you are looking for is on top. */
-        qsort(records, count, sizeof(*records), compare_last_active);
+        if (count > 0)
+                qsort(records, count, sizeof(*records), compare_last_active);
 
         current_session_find(&current);
         if (json)

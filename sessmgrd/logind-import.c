@@ -132,26 +132,31 @@ static int properties_to_record(const SessionProperties *p, SessionRecord *recor
         return 0;
 }
 
-static int on_session_properties(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static void import_session(Logind *logind, sd_bus_message *reply) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         SessionProperties properties = {};
         int r;
 
         /* Gone before we asked: SessionRemoved takes care of it. */
         if (sd_bus_message_is_method_error(reply, NULL))
-                return 0;
+                return;
 
         r = read_properties(reply, &properties);
         if (r < 0 || !properties.id || !properties.name) {
                 log_warning("cannot read the properties of a logind session: %s", strerror(r < 0 ? -r : EBADMSG));
-                return 0;
+                return;
         }
         /* Greeters, lock screens and background sessions are not logins of a person. */
         if (!properties.class || strcmp(properties.class, "user") != 0)
-                return 0;
+                return;
 
         if (properties_to_record(&properties, &record) >= 0)
-                logind_import(userdata, &record);
+                logind_import(logind, &record);
+}
+
+static int on_session_properties(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        import_session(userdata, reply);
+        logind_fetch_done(userdata, true);
         return 0;
 }
 

@@ -11,6 +11,10 @@
 /* Asks logind for a session's properties; logind_import() gets the result. */
 int logind_fetch_session(Logind *logind, sd_bus *bus, const char *logind_session);
 
+/* Every answer to logind_fetch_session() ends here, imported or not: the reconcile
+ * after a list is done when the last one arrived. */
+void logind_fetch_done(Logind *logind, bool counted);
+
 /* Stores a session logind has and the store lacks; marks a known one closing if logind says so. */
 void logind_import(Logind *logind, SessionRecord *record);
 void logind_session_closing(Logind *logind, const char *logind_session);

@@ -39,6 +39,9 @@ struct Logind {
         sd_bus *bus;
         sd_event_source *reconnect_timer;
         bool listed;            /* logind's list has been read: `live` can be trusted */
+        unsigned reconcile_pending;     /* property answers still awaited after a list */
+        unsigned reconcile_imported;
+        int64_t reconcile_started;      /* CLOCK_MONOTONIC */
         StringSet live;
         PendingEvent *pending;
         size_t pending_count, pending_allocated;
@@ -110,9 +113,10 @@ void logind_import(Logind *logind, SessionRecord *record) {
                 batch_abort(manager->batch, r);
                 return;
         }
-        log_info("imported logind session %s of %s (%s) as session %llu: it was not recorded through PAM",
-                 record->logind_session, record->user, record->service ?: "unknown service",
-                 (unsigned long long) record->id);
+        logind->reconcile_imported++;
+        log_debug("imported logind session %s of %s (%s) as session %llu: it was not recorded through PAM",
+                  record->logind_session, record->user, record->service ?: "unknown service",
+                  (unsigned long long) record->id);
 }
 
 static int pending_arm(Logind *logind) {
@@ -257,14 +261,33 @@ static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
         string_set_clear(&recorded);
 
         /* Began while we were not watching, or went "closing": look at each. */
+        logind->reconcile_pending = 0;
+        logind->reconcile_imported = 0;
         for (size_t i = 0; i < logind->live.count; i++)
-                (void) logind_fetch_session(logind, logind->bus, logind->live.items[i]);
+                if (logind_fetch_session(logind, logind->bus, logind->live.items[i]) >= 0)
+                        logind->reconcile_pending++;
 
         log_info("following systemd-logind: %zu session(s)", logind->live.count);
+        if (logind->reconcile_pending == 0)
+                logind_fetch_done(logind, false);
         return 0;
 }
 
+void logind_fetch_done(Logind *logind, bool counted) {
+        if (counted) {
+                if (logind->reconcile_pending == 0)
+                        return;         /* a fetch after SessionNew, not part of a reconcile */
+                logind->reconcile_pending--;
+                if (logind->reconcile_pending > 0)
+                        return;
+        }
+        log_info("reconciled with systemd-logind: %zu session(s), %u imported, in %.1f ms",
+                 logind->live.count, logind->reconcile_imported,
+                 (double) (now_usec(CLOCK_MONOTONIC) - logind->reconcile_started) / USEC_PER_MSEC);
+}
+
 static int list_sessions(Logind *logind) {
+        logind->reconcile_started = now_usec(CLOCK_MONOTONIC);
         return sd_bus_call_method_async(logind->bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "ListSessions",
                                         on_list_sessions, logind, NULL);
 }

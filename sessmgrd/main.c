@@ -14,6 +14,7 @@ typedef struct Arguments {
         const char *socket_path;
         const char *database_path;
         int64_t poll_interval_usec;
+        const char *cgroup_root;
         bool debug;
 } Arguments;
 
@@ -28,6 +29,9 @@ static void help(void) {
                "  --db PATH       session database (default " SESSMGR_DATABASE_PATH ")\n"
                "  --poll-interval SECONDS\n"
                "                  how often sessions are looked at for activity (default 30)\n"
+               "  --cgroup-root PATH\n"
+               "                  where session cgroups are (default: the cgroup v2 hierarchy;\n"
+               "                  for tests and benchmarks)\n"
                "  --debug         log every session opened and closed\n"
                "  -h, --help      show this help\n"
                "  --version       show the version\n"
@@ -37,11 +41,12 @@ static void help(void) {
 
 /* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
 static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
-        enum { OPTION_SOCKET = 0x100, OPTION_DB, OPTION_POLL_INTERVAL, OPTION_DEBUG, OPTION_VERSION };
+        enum { OPTION_SOCKET = 0x100, OPTION_DB, OPTION_POLL_INTERVAL, OPTION_CGROUP_ROOT, OPTION_DEBUG, OPTION_VERSION };
         static const struct option options[] = {
                 { "socket",  required_argument, NULL, OPTION_SOCKET  },
                 { "db",      required_argument, NULL, OPTION_DB      },
                 { "poll-interval", required_argument, NULL, OPTION_POLL_INTERVAL },
+                { "cgroup-root", required_argument, NULL, OPTION_CGROUP_ROOT },
                 { "debug",   no_argument,       NULL, OPTION_DEBUG   },
                 { "help",    no_argument,       NULL, 'h'            },
                 { "version", no_argument,       NULL, OPTION_VERSION },
@@ -70,6 +75,9 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                         arguments->poll_interval_usec = seconds * USEC_PER_SEC;
                         break;
                 }
+                case OPTION_CGROUP_ROOT:
+                        arguments->cgroup_root = optarg;
+                        break;
                 case OPTION_DEBUG:
                         arguments->debug = true;
                         break;
@@ -131,7 +139,7 @@ int main(int argc, char *argv[]) {
 
         r = logind_start(manager);
         if (r >= 0)
-                r = poller_start(manager, arguments.poll_interval_usec);
+                r = poller_start(manager, arguments.poll_interval_usec, arguments.cgroup_root);
         if (r >= 0)
                 r = sshd_auth_start(manager);
         if (r < 0)

@@ -132,7 +132,7 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         return sd_event_source_set_enabled(source, SD_EVENT_ON);
 }
 
-int poller_start(Manager *manager, int64_t interval_usec) {
+int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_root) {
         Poller *poller;
         int r;
 
@@ -141,7 +141,7 @@ int poller_start(Manager *manager, int64_t interval_usec) {
                 return -ENOMEM;
         poller->manager = manager;
         poller->interval_usec = interval_usec;
-        poller->cgroup_root = activity_cgroup_root();
+        poller->cgroup_root = cgroup_root ?: activity_cgroup_root();
         manager->poller = poller;
         if (!poller->cgroup_root)
                 log_info("no cgroup v2 hierarchy: activity is taken from terminals only");

@@ -12,8 +12,9 @@ typedef struct Poller Poller;
 #define POLL_INTERVAL_USEC_DEFAULT (30 * USEC_PER_SEC)
 
 /* Looks at every open session of this boot on an interval: its terminals, and when it was
- * last used (activity.c). Changes of one look are written in one transaction. */
-int poller_start(Manager *manager, int64_t interval_usec);
+ * last used (activity.c). Changes of one look are written in one transaction. cgroup_root
+ * NULL: the system's cgroup v2 hierarchy. */
+int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_root);
 Poller *poller_free(Poller *poller);
 
 /* Looks at these sessions now (a user asking for their list sees fresh terminals and
