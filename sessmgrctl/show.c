@@ -15,8 +15,13 @@
 
 /* The reading commands: list, show and history, as tables or JSON. */
 
+/* Indented for a person on a terminal, one line for a pipe (cheaper, and what jq reads). */
+static int json_flags(void) {
+        return isatty(STDOUT_FILENO) ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
+}
+
 static int print_json(json_object *object) {
-        int r = puts(json_object_to_json_string_ext(object, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+        int r = puts(json_object_to_json_string_ext(object, json_flags() |
                                                             JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(object);
         return r < 0 ? -EIO : 0;

@@ -8,7 +8,6 @@
 #include "log.h"
 #include "manager.h"
 #include "poller.h"
-#include "protocol.h"
 #include "time-format.h"
 
 /* What the previous look at one session saw, kept in memory by session id. */
@@ -18,9 +17,15 @@ typedef struct SessionCounters {
         bool seen;              /* in the current full poll */
 } SessionCounters;
 
+/* Sessions looked at per loop iteration: a poll of 10,000 sessions must not hold up the
+ * logins arriving meanwhile. */
+#define SESSIONS_PER_STEP 256
+
 struct Poller {
         Manager *manager;
         sd_event_source *timer;
+        sd_event_source *step;          /* walks the open sessions between other work */
+        uint64_t next_after_id;
         int64_t interval_usec;
         const char *cgroup_root;
         SessionCounters *sessions;      /* sorted by id */
@@ -116,20 +121,34 @@ void poller_refresh(Poller *poller, SessionRecord *records, size_t count) {
                 look_at(poller, &records[i], now);
 }
 
-static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+static int on_step(sd_event_source *source, void *userdata) {
         Poller *poller = userdata;
         SessionRecord *records = NULL;
         size_t count = 0;
         int r;
 
-        r = store_list_open_sessions(poller->manager->store, SESSMGR_UID_ALL, &records, &count);
+        r = store_list_open_page(poller->manager->store, poller->next_after_id, SESSIONS_PER_STEP, &records, &count);
         if (r >= 0) {
                 poller_refresh(poller, records, count);
-                forget_unseen(poller);
+                if (count > 0)
+                        poller->next_after_id = records[count - 1].id;
                 session_record_array_free(records, count);
         }
-        (void) sd_event_source_set_time_relative(source, (uint64_t) poller->interval_usec);
-        return sd_event_source_set_enabled(source, SD_EVENT_ON);
+        if (r >= 0 && count == SESSIONS_PER_STEP)
+                return 0;       /* more: the next step runs when the loop is idle again */
+
+        /* The whole walk is done: the next one after the interval. */
+        forget_unseen(poller);
+        (void) sd_event_source_set_enabled(poller->step, SD_EVENT_OFF);
+        (void) sd_event_source_set_time_relative(poller->timer, (uint64_t) poller->interval_usec);
+        return sd_event_source_set_enabled(poller->timer, SD_EVENT_ONESHOT);
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Poller *poller = userdata;
+
+        poller->next_after_id = 0;
+        return sd_event_source_set_enabled(poller->step, SD_EVENT_ON);
 }
 
 int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_root) {
@@ -150,14 +169,19 @@ int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_roo
                                        (uint64_t) interval_usec, USEC_PER_SEC, on_timer, poller);
         if (r < 0)
                 return r;
-        /* Idle priority: a poll never delays a login being recorded. */
-        return sd_event_source_set_priority(poller->timer, SD_EVENT_PRIORITY_IDLE);
+        r = sd_event_add_defer(manager->event, &poller->step, on_step, poller);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(poller->step, SD_EVENT_OFF);
+        /* Idle priority: a poll step never delays a login being recorded. */
+        return sd_event_source_set_priority(poller->step, SD_EVENT_PRIORITY_IDLE);
 }
 
 Poller *poller_free(Poller *poller) {
         if (!poller)
                 return NULL;
         sd_event_source_disable_unref(poller->timer);
+        sd_event_source_disable_unref(poller->step);
         free(poller->sessions);
         free(poller);
         return NULL;

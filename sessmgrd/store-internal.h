@@ -17,6 +17,7 @@ typedef enum StatementId {
         STATEMENT_GET,
         STATEMENT_LIST_UID,
         STATEMENT_LIST_ALL,
+        STATEMENT_OPEN_PAGE,
         STATEMENT_HISTORY_UID,
         STATEMENT_HISTORY_ALL,
         STATEMENT_FIND_BY_LOGIND,

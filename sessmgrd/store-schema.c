@@ -46,7 +46,8 @@ static const char *const migrations[] = {
 
         /* 3 → 4: what the session is (all its terminals, how sshd authenticated it, the
          * display of a graphical one, the session su was started from), where its last
-         * activity was seen, and when a revocation was announced. */
+         * activity was seen, and when a revocation was announced; the poller walks the
+         * open sessions by id without touching the history. */
         "ALTER TABLE sessions ADD COLUMN ttys TEXT;"
         "ALTER TABLE sessions ADD COLUMN last_active_source TEXT DEFAULT 'login';"
         "ALTER TABLE sessions ADD COLUMN auth_method TEXT;"
@@ -54,7 +55,8 @@ static const char *const migrations[] = {
         "ALTER TABLE sessions ADD COLUMN display TEXT;"
         "ALTER TABLE sessions ADD COLUMN desktop TEXT;"
         "ALTER TABLE sessions ADD COLUMN parent_id INTEGER NOT NULL DEFAULT 0;"
-        "ALTER TABLE sessions ADD COLUMN revoke_time_usec INTEGER NOT NULL DEFAULT 0;",
+        "ALTER TABLE sessions ADD COLUMN revoke_time_usec INTEGER NOT NULL DEFAULT 0;"
+        "CREATE INDEX sessions_open ON sessions(id) WHERE state != 'closed';",
 };
 
 int store_schema_latest(void) {

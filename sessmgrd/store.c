@@ -109,6 +109,8 @@ static int prepare_statements(Store *store) {
                      "ORDER BY login_time_usec, id;", all) < 0 ||
             asprintf(&sql[STATEMENT_LIST_ALL], "SELECT %s FROM sessions WHERE state != 'closed' "
                      "ORDER BY login_time_usec, id;", all) < 0 ||
+            asprintf(&sql[STATEMENT_OPEN_PAGE], "SELECT %s FROM sessions WHERE state != 'closed' AND id > ?1 "
+                     "ORDER BY id LIMIT ?2;", all) < 0 ||
             asprintf(&sql[STATEMENT_HISTORY_UID], "SELECT %s FROM sessions WHERE uid = ?3 AND state = 'closed' "
                      "AND end_time_usec >= ?1 ORDER BY end_time_usec DESC, id DESC LIMIT ?2;", all) < 0 ||
             asprintf(&sql[STATEMENT_HISTORY_ALL], "SELECT %s FROM sessions WHERE state = 'closed' "
@@ -298,15 +300,24 @@ static int column_in_range(sqlite3_int64 value, sqlite3_int64 max, void *target,
 
 static int read_field(sqlite3_stmt *statement, int column, SessionRecord *record, const RecordField *field) {
         void *p = record_field_pointer(record, field);
-        sqlite3_int64 value = sqlite3_column_int64(statement, column);
-        const char *text = (const char *) sqlite3_column_text(statement, column);
+        sqlite3_int64 value;
 
         switch (field->type) {
         case FIELD_STRING:
-                return record_set_string(p, text);
+                return record_set_string(p, (const char *) sqlite3_column_text(statement, column));
         case FIELD_STATE:
-                *(SessionState *) p = session_state_from_string(text);
+                *(SessionState *) p = session_state_from_string((const char *) sqlite3_column_text(statement, column));
                 return *(SessionState *) p < 0 ? -EBADMSG : 0;
+        default:
+                break;
+        }
+
+        /* Asked for text, SQLite would format every number first. */
+        value = sqlite3_column_int64(statement, column);
+        switch (field->type) {
+        case FIELD_STRING:
+        case FIELD_STATE:
+                break;
         case FIELD_UINT64: return column_in_range(value, INT64_MAX, p, sizeof(uint64_t));
         case FIELD_UINT32: return column_in_range(value, UINT32_MAX, p, sizeof(uint32_t));
         case FIELD_UINT16: return column_in_range(value, UINT16_MAX, p, sizeof(uint16_t));
@@ -462,6 +473,15 @@ int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, si
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[id];
 
         if (id == STATEMENT_LIST_UID && sqlite3_bind_int64(statement, 1, uid) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return collect_rows(store, statement, ret, ret_count);
+}
+
+int store_list_open_page(Store *store, uint64_t after_id, uint32_t limit, SessionRecord **ret, size_t *ret_count) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_OPEN_PAGE];
+
+        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) after_id) != SQLITE_OK ||
+            sqlite3_bind_int64(statement, 2, limit) != SQLITE_OK)
                 return store_error(store, SQLITE_MISUSE, "cannot bind");
         return collect_rows(store, statement, ret, ret_count);
 }

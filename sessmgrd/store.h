@@ -63,6 +63,8 @@ int store_find_by_logind_session(Store *store, const char *logind_session, const
 int store_get_session(Store *store, uint64_t id, SessionRecord *ret);
 /* Sessions not yet closed, of one uid or of all (SESSMGR_UID_ALL), oldest login first. */
 int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, size_t *ret_count);
+/* Up to limit open sessions with ids above after_id, by id: a long walk in small steps. */
+int store_list_open_page(Store *store, uint64_t after_id, uint32_t limit, SessionRecord **ret, size_t *ret_count);
 /* Ended sessions of one uid or of all that ended at or after since_usec, newest end
  * first, at most limit of them. */
 int store_list_history(Store *store, uint32_t uid, int64_t since_usec, uint32_t limit,

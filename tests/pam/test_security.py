@@ -116,7 +116,7 @@ def test_daemon_owned_fields_cannot_be_forged(daemon):
     assert record["state"] == "active"
     assert record["boot_id"] != "00000000000000000000000000000000"
     assert "end_reason" not in record
-    assert record["end_time_usec"] == 0
+    assert record.get("end_time_usec", 0) == 0      # zero numbers are left out on the wire
 
 
 def test_end_reason_must_be_printable(daemon):
