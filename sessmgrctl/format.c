@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <systemd/sd-id128.h>
 #include <systemd/sd-login.h>
 
 #include "format.h"
@@ -15,14 +14,10 @@
 #include "time-format.h"
 
 void current_session_find(CurrentSession *current) {
-        sd_id128_t boot_id;
-
         *current = (CurrentSession) {};
         /* Outside logind (a cron job, a container without it) nothing is current. */
         if (sd_pid_get_session(0, &current->logind_session) < 0)
                 current->logind_session = NULL;
-        if (sd_id128_get_boot(&boot_id) >= 0)
-                sd_id128_to_string(boot_id, current->boot_id);
 }
 
 void current_session_done(CurrentSession *current) {
@@ -31,10 +26,11 @@ void current_session_done(CurrentSession *current) {
 }
 
 bool session_is_current(const SessionRecord *record, const CurrentSession *current) {
-        /* logind ids restart at every boot, so the boot must match too. */
+        /* logind ids restart at every boot, but sessmgrd closes every session of an
+         * earlier boot when it starts: an open record is of this boot. (Comparing boot ids
+         * here would not do: a sandboxed sessmgrd may see another one in a container.) */
         return current->logind_session &&
                streq_ptr(record->logind_session, current->logind_session) &&
-               streq_ptr(record->boot_id, current->boot_id) &&
                record->state != SESSION_CLOSED;
 }
 

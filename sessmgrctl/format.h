@@ -13,7 +13,6 @@
 /* The logind session sessmgrctl runs in, to mark "current" in lists. */
 typedef struct CurrentSession {
         char *logind_session;   /* NULL outside any logind session */
-        char boot_id[33];
 } CurrentSession;
 
 void current_session_find(CurrentSession *current);

@@ -51,7 +51,7 @@ static int targets_add(Targets *targets, SessionRecord *record) {
 static const char *why_not_ended(const SessionRecord *record, const CurrentSession *current) {
         if (record->state == SESSION_CLOSED)
                 return "it has already ended";
-        if (!record->logind_session || !streq_ptr(record->boot_id, current->boot_id))
+        if (!record->logind_session)
                 return "it is not known to systemd-logind (it was recorded without pam_systemd)";
         /* su and sudo share the logind session of the login they ran in, which may be
          * somebody else's: they end with it. */

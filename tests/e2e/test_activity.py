@@ -34,13 +34,21 @@ def sessions_of(box, user):
 
 
 def session(box, user, logind_session):
-    (found,) = [s for s in sessions_of(box, user) if s["logind_session"] == logind_session]
-    return found
+    """The record of a logind session; None in the moment between logind creating the
+    session and pam_sessmgr recording it."""
+    found = [s for s in sessions_of(box, user) if s["logind_session"] == logind_session]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+def ttys_of(box, user, logind_session):
+    record = session(box, user, logind_session)
+    return record["ttys"] if record else []
 
 
 def test_typing_moves_last_active_and_idling_does_not(box):
     shell = RemoteShell(box, "alice")
-    first = wait_until(lambda: session(box, "alice", shell.logind_session)["ttys"], what="the pty")
+    first = wait_until(lambda: ttys_of(box, "alice", shell.logind_session), what="the pty")
     record = session(box, "alice", shell.logind_session)
     assert len(first) == 1 and first[0].startswith("pts/")
     assert record["device"] == f"sshd {first[0]}"
@@ -68,7 +76,8 @@ def test_sessions_without_terminal_by_process_activity(box):
     busy = box.ssh_background("alice", "while :; do :; done")
     (busy_id,) = set(box.wait_for_sessions("alice", 2)) - {sleeping_id}
 
-    sessions_of(box, "alice")           # first look: the baseline
+    wait_until(lambda: session(box, "alice", sleeping_id) and session(box, "alice", busy_id),
+               what="both logins to be recorded")           # that look is the baseline too
     time.sleep(3)
     looked_at = time.time()
     quiet, working = session(box, "alice", sleeping_id), session(box, "alice", busy_id)
@@ -103,10 +112,10 @@ def test_multiplexed_connection_lists_both_terminals(box):
     control = ["-o", "ControlMaster=auto", "-o", "ControlPath=/tmp/sessmgr-test-%r@%h", "-o", "ControlPersist=60"]
     first = box.ssh_background("alice", "exec bash --norc", tty=True, options=control)
     logind_id = box.wait_for_sessions("alice", 1)[0]
-    wait_until(lambda: len(session(box, "alice", logind_id)["ttys"]) == 1, what="the first pty")
+    wait_until(lambda: len(ttys_of(box, "alice", logind_id)) == 1, what="the first pty")
     second = box.ssh_background("alice", "exec bash --norc", tty=True, options=control)
     # Still one SSH connection, one logind session, now with two terminals.
-    ttys = wait_until(lambda: (lambda t: t if len(t) == 2 else None)(session(box, "alice", logind_id)["ttys"]),
+    ttys = wait_until(lambda: (lambda t: t if len(t) == 2 else None)(ttys_of(box, "alice", logind_id)),
                       what="the second pty of the multiplexed connection")
     assert box.wait_for_sessions("alice", 1) == [logind_id]
     assert all(t.startswith("pts/") for t in ttys)
@@ -119,7 +128,7 @@ def test_key_login_records_method_and_fingerprint(box):
     held = box.ssh_background("alice")
     logind_id = box.wait_for_sessions("alice", 1)[0]
     fingerprint = box.run("ssh-keygen -lf /home/alice/.ssh/id_ed25519.pub").stdout.split()[1]
-    record = wait_until(lambda: (lambda s: s if s["auth_method"] else None)(session(box, "alice", logind_id)),
+    record = wait_until(lambda: (lambda s: s if s and s["auth_method"] else None)(session(box, "alice", logind_id)),
                         what="the authentication method")
     assert record["auth_method"] == "publickey"
     assert record["auth_key"] == f"ED25519 {fingerprint}"
