@@ -98,9 +98,10 @@ static int collect_by_user(sd_bus *daemon, const LogoutRequest *request, const C
                 return r;
 
         for (size_t i = 0; r >= 0 && i < count; i++) {
-                const char *why = why_not_ended(&records[i], current);
+                const char *why;
 
-                if (why) {
+                /* Records of this session (su inside it included) end with it, last. */
+                if (!session_is_current(&records[i], current) && (why = why_not_ended(&records[i], current))) {
                         printf("Leaving session %" PRIu64 ": %s.\n", records[i].id, why);
                         continue;
                 }

@@ -76,6 +76,10 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                         break;
                 }
                 case OPTION_CGROUP_ROOT:
+                        if (optarg[0] != '/') {
+                                log_error("--cgroup-root takes an absolute path");
+                                return -EINVAL;
+                        }
                         arguments->cgroup_root = optarg;
                         break;
                 case OPTION_DEBUG:

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <systemd/sd-login.h>
+
 #include "activity-probe.h"
 #include "activity.h"
 #include "log.h"
@@ -93,6 +95,7 @@ static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
         _cleanup_(freep) char *ttys = NULL;
         const char *source = record->last_active_source ?: ACTIVITY_SOURCE_LOGIN;
         int64_t last_active = record->last_active_usec;
+        uid_t owner = record->uid;
         SessionCounters *previous;
         ActivitySample sample;
         bool moved;
@@ -100,7 +103,10 @@ static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
         if (record->state == SESSION_CLOSED || !record->logind_session ||
             !streq_ptr(record->boot_id, manager->boot_id))
                 return;
-        if (activity_probe_session(poller->cgroup_root, record->uid, record->logind_session, &sample, &ttys) < 0)
+        /* su and sudo records live in the scope of the login they ran in, under its owner. */
+        if (record->parent_id > 0 && sd_session_get_uid(record->logind_session, &owner) < 0)
+                return;
+        if (activity_probe_session(poller->cgroup_root, owner, record->logind_session, &sample, &ttys) < 0)
                 return;         /* its cgroup is gone: logind will tell us it ended */
 
         previous = counters_of(poller, record->id);
@@ -163,7 +169,7 @@ int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_roo
         poller->cgroup_root = cgroup_root ?: activity_cgroup_root();
         manager->poller = poller;
         if (!poller->cgroup_root)
-                log_info("no cgroup v2 hierarchy: activity is taken from terminals only");
+                log_info("no cgroup v2 hierarchy: sessions are not looked at for terminals or activity");
 
         r = sd_event_add_time_relative(manager->event, &poller->timer, CLOCK_MONOTONIC,
                                        (uint64_t) interval_usec, USEC_PER_SEC, on_timer, poller);

@@ -141,8 +141,11 @@ int sshd_auth_start(Manager *manager) {
         manager->sshd_auth = auth;
 
         r = sd_journal_open(&auth->journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        /* OpenSSH 9.8 and later log the line from sshd-session. */
         if (r >= 0)
                 r = sd_journal_add_match(auth->journal, "SYSLOG_IDENTIFIER=sshd", 0);
+        if (r >= 0)
+                r = sd_journal_add_match(auth->journal, "SYSLOG_IDENTIFIER=sshd-session", 0);
         /* Logins from just before a restart still find their line. */
         if (r >= 0)
                 r = sd_journal_seek_realtime_usec(auth->journal, (uint64_t) (now_usec(CLOCK_REALTIME) - WAITING_USEC));

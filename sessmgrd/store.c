@@ -150,11 +150,12 @@ static int prepare_statements(Store *store) {
                                 "SELECT DISTINCT logind_session FROM sessions "
                                 "WHERE boot_id = ?1 AND state != 'closed' AND logind_session IS NOT NULL;",
                         /* Nobody knows when the machine went down: the last sign of life
-                         * is the best end time there is. */
+                         * is the best end time there is. A revocation announced for a
+                         * session still open at the reboot did not end it. */
                         [STATEMENT_PREVIOUS_BOOTS] =
                                 "UPDATE sessions SET state = 'closed',"
                                 " end_time_usec = CASE WHEN end_time_usec > 0 THEN end_time_usec ELSE last_active_usec END,"
-                                " end_reason = COALESCE(end_reason, " REVOKED_BY("last_active_usec") ", 'reboot') "
+                                " end_reason = COALESCE(end_reason, 'reboot') "
                                 "WHERE state != 'closed' AND boot_id != ?1;",
                         [STATEMENT_SET_REVOKE_REASON] =
                                 "UPDATE sessions SET revoke_reason = ?2, revoke_time_usec = ?3 "
