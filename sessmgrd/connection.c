@@ -9,9 +9,14 @@
 #include "macro.h"
 #include "manager.h"
 #include "protocol.h"
+#include "time-format.h"
 
 /* Messages handled per connection before others get their turn. */
 #define MESSAGES_PER_TURN 32
+
+/* A connection that completes no message for this long is closed: a login's call takes
+ * milliseconds, and idle or slow-dripping clients must not hold resources. */
+#define IDLE_USEC (30 * USEC_PER_SEC)
 
 /* Drives sd-bus from our event loop instead of sd_bus_attach_event(): after the
  * authentication handshake, libsystemd 252 leaves a message that arrived in the same
@@ -21,6 +26,13 @@
 
 static void connection_process(Connection *connection) {
         connection->more_work = false;
+
+        if (now_usec(CLOCK_MONOTONIC) >= connection->last_message_usec + IDLE_USEC) {
+                log_debug("closing connection of uid %u: no message for %d s",
+                          (unsigned) connection->peer_uid, (int) (IDLE_USEC / USEC_PER_SEC));
+                connection_close(connection);
+                return;
+        }
 
         for (unsigned i = 0; i < MESSAGES_PER_TURN; i++) {
                 int r;
@@ -72,15 +84,23 @@ void connection_update_events(Connection *connection) {
         }
 
         if (!connection->more_work) {
+                uint64_t idle_deadline = (uint64_t) (connection->last_message_usec + IDLE_USEC);
+
                 r = sd_bus_get_timeout(connection->bus, &until);
-                if (r <= 0 || until == UINT64_MAX) {
-                        (void) sd_event_source_set_enabled(connection->time_source, SD_EVENT_OFF);
-                        return;
-                }
+                if (r <= 0 || until > idle_deadline)
+                        until = idle_deadline;
         }
         if (sd_event_source_set_time(connection->time_source, until) < 0 ||
             sd_event_source_set_enabled(connection->time_source, SD_EVENT_ONESHOT) < 0)
                 connection_close(connection);
+}
+
+/* Sees every message that arrived whole: the connection is in use. */
+static int on_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Connection *connection = userdata;
+
+        connection->last_message_usec = now_usec(CLOCK_MONOTONIC);
+        return 0;
 }
 
 static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -107,6 +127,9 @@ static int connection_start_bus(Connection *connection, int *fd) {
                 return r;
         r = sd_bus_add_object_vtable(connection->bus, NULL, SESSMGR_OBJECT_PATH, SESSMGR_INTERFACE,
                                      manager_vtable, connection);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_filter(connection->bus, NULL, on_message, connection);
         if (r < 0)
                 return r;
         r = sd_bus_match_signal(connection->bus, NULL, NULL, "/org/freedesktop/DBus/Local",
@@ -140,6 +163,7 @@ int connection_new(Manager *manager, int *fd, const struct ucred *credentials, C
                 .manager = manager,
                 .peer_uid = credentials->uid,
                 .peer_pid = credentials->pid,
+                .last_message_usec = now_usec(CLOCK_MONOTONIC),
                 .next = manager->connections,
         };
         if (manager->connections)

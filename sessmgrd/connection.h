@@ -20,6 +20,7 @@ struct Connection {
 
         sd_event_source *io_source;
         sd_event_source *time_source;
+        int64_t last_message_usec;      /* CLOCK_MONOTONIC: accept, then each whole message */
         bool more_work;         /* processing was cut short to let others run */
         bool closed;            /* waiting to be freed by the manager */
 

@@ -31,6 +31,7 @@ typedef struct Manager {
 
         Connection *connections;
         sd_event_source *reap_source;   /* frees closed connections */
+        int64_t refusal_logged_usec;
         unsigned connection_count;
 
         char boot_id[SD_ID128_STRING_MAX];

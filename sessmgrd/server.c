@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "protocol.h"
+#include "time-format.h"
 
 /* The listening socket: accepts connections, applies the connection limits, and frees
  * closed connections (connection.c serves each one). */
@@ -21,7 +22,7 @@
 /* Enough for every login a busy host can have in flight, small enough that a flood of
  * idle connections cannot exhaust the daemon's file descriptors. */
 #define CONNECTIONS_MAX 4096
-#define CONNECTIONS_PER_USER_MAX 32
+#define CONNECTIONS_PER_USER_MAX 16
 
 static unsigned connections_of(Manager *manager, uid_t uid) {
         unsigned count = 0;
@@ -54,8 +55,12 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
 
         if (manager->connection_count >= CONNECTIONS_MAX ||
             (credentials.uid != 0 && connections_of(manager, credentials.uid) >= CONNECTIONS_PER_USER_MAX)) {
-                log_warning("refusing connection from uid %u (pid %d): too many connections",
-                            (unsigned) credentials.uid, (int) credentials.pid);
+                /* At most one line a second: refusals are what a flood is made of. */
+                if (now_usec(CLOCK_MONOTONIC) >= manager->refusal_logged_usec + USEC_PER_SEC) {
+                        log_warning("refusing connection from uid %u (pid %d): too many connections",
+                                    (unsigned) credentials.uid, (int) credentials.pid);
+                        manager->refusal_logged_usec = now_usec(CLOCK_MONOTONIC);
+                }
                 return 0;
         }
 
