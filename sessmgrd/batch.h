@@ -22,8 +22,7 @@ DEFINE_POINTER_CLEANUP_FUNC(Batch, batch_free);
 int batch_begin(Batch *batch);
 
 /* Sends a reply, at once when no transaction is open, else after the commit (a reply
- * computed inside an uncommitted transaction must not escape before it is durable).
- * CloseSession alone answers before its commit (see methods.c). */
+ * computed inside an uncommitted transaction must not escape before it is durable). */
 int batch_reply(Batch *batch, sd_bus_message *call, sd_bus_message *reply);
 
 /* A write failed: roll back and answer every waiting call with an error. */

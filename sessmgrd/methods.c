@@ -159,6 +159,7 @@ static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_e
 
 static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Connection *connection = userdata;
         Manager *manager = connection->manager;
         SessionState state;
@@ -198,9 +199,12 @@ static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_
 
         log_debug("session %" PRIu64 " closed: %s", id, reason);
 
-        /* Answered now, committed with the rest of this turn: nobody waits on the end of
-         * a login, and should the commit fail, following logind closes the session anyway. */
-        return sd_bus_reply_method_return(message, NULL);
+        /* After the commit, as for a login: an end that was answered is never lost, even
+         * where no logind would tell us about it later. */
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        return batch_reply(manager->batch, message, reply);
 }
 
 /* Non-root callers read their own uid only; root any uid, or SESSMGR_UID_ALL. */
