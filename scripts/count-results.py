@@ -10,7 +10,8 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-EXPECTED = ["unit.json", "pam.xml", "unit-sanitizers.json", "pam-sanitizers.xml", "e2e.xml"]
+EXPECTED = ["unit.json", "pam.xml", "unit-sanitizers.json", "pam-sanitizers.xml", "unit-valgrind.json",
+            "pam-valgrind.xml", "e2e.xml"]
 
 
 def count_meson(path):

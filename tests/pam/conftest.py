@@ -22,6 +22,10 @@ RAW_CALL = Path(__file__).resolve().parent / "raw_call.py"
 
 # Sanitizer runtimes must come first when the module under test is built with them.
 PRELOAD_FIRST = os.environ.get("SESSMGR_TEST_PRELOAD", "")
+# SESSMGR_TEST_VALGRIND=1 runs sessmgrd, pamtester (with the module) and sessmgrctl under
+# valgrind: any leak or memory error makes the command, and so the test, fail.
+VALGRIND = (["valgrind", "-q", "--leak-check=full", "--error-exitcode=99", "--trace-children=no"]
+            if os.environ.get("SESSMGR_TEST_VALGRIND") else [])
 
 USERS = {"alice": 60001, "bob": 60002}
 SERVICE = "sessmgr-test"
@@ -80,13 +84,13 @@ class World:
         environment = self.wrapper_environment(DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={self.directory}/no-system-bus")
         environment["LD_PRELOAD"] = f"{PRELOAD_FIRST} libnss_wrapper.so".strip()
         self.daemon = subprocess.Popen(
-            [SESSMGRD, "--socket", self.socket, "--db", self.database, *extra_arguments],
+            VALGRIND + [SESSMGRD, "--socket", self.socket, "--db", self.database, *extra_arguments],
             stdout=subprocess.DEVNULL, stderr=open(self.daemon_log, "ab"), env=environment)
         if wait:
             self.wait_for_socket()
         return self.daemon
 
-    def wait_for_socket(self, timeout=10):
+    def wait_for_socket(self, timeout=60 if VALGRIND else 10):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.daemon.poll() is not None:
@@ -113,7 +117,7 @@ class World:
 
     def pamtester(self, user, *operations, items=(), timeout=30, environment=None):
         """Runs pamtester as root (as sshd would); returns (CompletedProcess, seconds)."""
-        arguments = ["pamtester", "-v"]
+        arguments = VALGRIND + ["pamtester", "-v"]
         for item in items:
             arguments += ["-I", item]
         arguments += [SERVICE, user, *operations]
@@ -137,7 +141,7 @@ class World:
         return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
 
     def ctl(self, *arguments, user=None, socket_path=None):
-        command = self.as_user(user) + [SESSMGRCTL, "--socket", socket_path or self.socket, *arguments]
+        command = self.as_user(user) + VALGRIND + [SESSMGRCTL, "--socket", socket_path or self.socket, *arguments]
         environment = self.wrapper_environment()
         environment["LD_PRELOAD"] = f"{PRELOAD_FIRST} libnss_wrapper.so".strip()
         return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=30)
