@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 EXPECTED = ["unit.json", "pam.xml", "unit-sanitizers.json", "pam-sanitizers.xml", "unit-valgrind.json",
-            "pam-valgrind.xml", "e2e.xml"]
+            "pam-valgrind.xml", "fuzz.json", "e2e.xml"]
 
 
 def count_meson(path):
