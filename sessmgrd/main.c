@@ -13,7 +13,8 @@
 typedef struct Arguments {
         const char *socket_path;
         const char *database_path;
-        int64_t poll_interval_usec;
+        const char *config_path;
+        int64_t poll_interval_usec;     /* 0: from the configuration */
         const char *cgroup_root;
         bool debug;
 } Arguments;
@@ -27,8 +28,10 @@ static void help(void) {
                "  --socket PATH   listen on PATH when not socket-activated\n"
                "                  (default " SESSMGR_SOCKET_PATH ")\n"
                "  --db PATH       session database (default " SESSMGR_DATABASE_PATH ")\n"
+               "  --config PATH   configuration file (default " SESSMGR_CONFIG_PATH ")\n"
                "  --poll-interval SECONDS\n"
-               "                  how often sessions are looked at for activity (default 30)\n"
+               "                  how often sessions are looked at for activity\n"
+               "                  (overrides PollIntervalSec=; default 30)\n"
                "  --cgroup-root PATH\n"
                "                  where session cgroups are (default: the cgroup v2 hierarchy;\n"
                "                  for tests and benchmarks)\n"
@@ -41,10 +44,11 @@ static void help(void) {
 
 /* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
 static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
-        enum { OPTION_SOCKET = 0x100, OPTION_DB, OPTION_POLL_INTERVAL, OPTION_CGROUP_ROOT, OPTION_DEBUG, OPTION_VERSION };
+        enum { OPTION_SOCKET = 0x100, OPTION_DB, OPTION_CONFIG, OPTION_POLL_INTERVAL, OPTION_CGROUP_ROOT, OPTION_DEBUG, OPTION_VERSION };
         static const struct option options[] = {
                 { "socket",  required_argument, NULL, OPTION_SOCKET  },
                 { "db",      required_argument, NULL, OPTION_DB      },
+                { "config",  required_argument, NULL, OPTION_CONFIG  },
                 { "poll-interval", required_argument, NULL, OPTION_POLL_INTERVAL },
                 { "cgroup-root", required_argument, NULL, OPTION_CGROUP_ROOT },
                 { "debug",   no_argument,       NULL, OPTION_DEBUG   },
@@ -61,6 +65,9 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                         break;
                 case OPTION_DB:
                         arguments->database_path = optarg;
+                        break;
+                case OPTION_CONFIG:
+                        arguments->config_path = optarg;
                         break;
                 case OPTION_POLL_INTERVAL: {
                         char *end;
@@ -111,8 +118,9 @@ int main(int argc, char *argv[]) {
         Arguments arguments = {
                 .socket_path = SESSMGR_SOCKET_PATH,
                 .database_path = SESSMGR_DATABASE_PATH,
-                .poll_interval_usec = POLL_INTERVAL_USEC_DEFAULT,
+                .config_path = SESSMGR_CONFIG_PATH,
         };
+        _cleanup_(freep) char *config_error = NULL;
         sigset_t mask;
         int r;
 
@@ -134,6 +142,11 @@ int main(int argc, char *argv[]) {
         r = manager_new(&manager);
         if (r < 0)
                 return log_error_errno(r, "cannot start: %s", strerror(-r)), 1;
+        r = config_load(&manager->config, arguments.config_path, &config_error);
+        if (r < 0)
+                return log_error_errno(r, "%s", config_error ?: "cannot read the configuration"), 1;
+        if (arguments.poll_interval_usec > 0)
+                manager->config.poll_interval_usec = arguments.poll_interval_usec;
         r = manager_open_store(manager, arguments.database_path);
         if (r < 0)
                 return 1;       /* store_open said what is wrong */
@@ -143,7 +156,9 @@ int main(int argc, char *argv[]) {
 
         r = logind_start(manager);
         if (r >= 0)
-                r = poller_start(manager, arguments.poll_interval_usec, arguments.cgroup_root);
+                r = poller_start(manager, manager->config.poll_interval_usec, arguments.cgroup_root);
+        if (r >= 0)
+                r = retention_start(manager);
         if (r >= 0)
                 r = sshd_auth_start(manager);
         if (r < 0)

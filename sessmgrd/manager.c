@@ -19,6 +19,7 @@ int manager_new(Manager **ret) {
         if (!manager)
                 return -ENOMEM;
         manager->listen_fd = -1;
+        config_defaults(&manager->config);
 
         r = sd_event_default(&manager->event);
         if (r < 0)
@@ -118,12 +119,14 @@ Manager *manager_free(Manager *manager) {
         if (!manager)
                 return NULL;
         poller_free(manager->poller);
+        retention_free(manager->retention);
         sshd_auth_free(manager->sshd_auth);
         logind_free(manager->logind);
         batch_free(manager->batch);
         server_close(manager);
         store_free(manager->store);
         sd_event_unref(manager->event);
+        config_done(&manager->config);
         free(manager);
         return NULL;
 }

@@ -8,9 +8,11 @@
 #include <systemd/sd-id128.h>
 
 #include "batch.h"
+#include "config.h"
 #include "connection.h"
 #include "logind.h"
 #include "poller.h"
+#include "retention.h"
 #include "sshd-auth.h"
 #include "store.h"
 
@@ -21,6 +23,8 @@ typedef struct Manager {
         Batch *batch;
         Logind *logind;
         Poller *poller;
+        Retention *retention;
+        Config config;
         SshdAuth *sshd_auth;
 
         int listen_fd;

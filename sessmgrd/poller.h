@@ -9,7 +9,6 @@
 typedef struct Manager Manager;
 typedef struct Poller Poller;
 
-#define POLL_INTERVAL_USEC_DEFAULT (30 * USEC_PER_SEC)
 
 /* Looks at every open session of this boot on an interval: its terminals, and when it was
  * last used (activity.c). Changes of one look are written in one transaction. cgroup_root

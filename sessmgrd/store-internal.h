@@ -13,6 +13,7 @@ typedef enum StatementId {
         STATEMENT_REPLACE,
         STATEMENT_ACTIVITY,
         STATEMENT_AUTH,
+        STATEMENT_DELETE_HISTORY,
         STATEMENT_END,
         STATEMENT_GET,
         STATEMENT_LIST_UID,

@@ -135,6 +135,9 @@ static int prepare_statements(Store *store) {
                                 "UPDATE sessions SET auth_method = ?5, auth_key = ?6 "
                                 "WHERE boot_id = ?1 AND user = ?2 AND remote_address = ?3 AND remote_port = ?4 "
                                 "AND state != 'closed' AND auth_method IS NULL;",
+                        [STATEMENT_DELETE_HISTORY] =
+                                "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions "
+                                "WHERE state = 'closed' AND end_time_usec < ?1 LIMIT ?2);",
                         [STATEMENT_LOGIND_CLOSING] =
                                 "UPDATE sessions SET state = 'closing', end_time_usec = ?3 "
                                 "WHERE logind_session = ?1 AND boot_id = ?2 AND state = 'active';",
@@ -415,6 +418,15 @@ int store_set_auth(Store *store, const char *boot_id, const char *user, const ch
             sqlite3_bind_text(statement, 6, isempty(key) ? NULL : key, -1, SQLITE_STATIC) != SQLITE_OK)
                 return store_error(store, SQLITE_MISUSE, "cannot bind");
         return run_update(store, statement, "cannot record how a session was authenticated");
+}
+
+int store_delete_history(Store *store, int64_t ended_before_usec, uint32_t limit) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_DELETE_HISTORY];
+
+        if (sqlite3_bind_int64(statement, 1, ended_before_usec) != SQLITE_OK ||
+            sqlite3_bind_int64(statement, 2, limit) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return run_update(store, statement, "cannot delete old history");
 }
 
 int store_get_session(Store *store, uint64_t id, SessionRecord *ret) {

@@ -30,6 +30,8 @@ bool store_in_transaction(Store *store);
 int store_add_session(Store *store, SessionRecord *record);
 /* Overwrites every field of session record->id. */
 int store_replace_session(Store *store, const SessionRecord *record);
+/* Deletes up to limit ended sessions that ended before the cutoff; returns how many. */
+int store_delete_history(Store *store, int64_t ended_before_usec, uint32_t limit);
 /* Where and when the session was last seen in use, and its terminals. */
 int store_update_activity(Store *store, uint64_t id, int64_t last_active_usec, const char *source, const char *ttys);
 /* How sshd authenticated the open session of user from address:port. Returns the number

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The text parsers that read what others wrote: sshd's log lines (sshd-auth.c), the
- * SSH_CONNECTION variable (pam_sessmgr), the PAM module's arguments, --since times. */
+ * SSH_CONNECTION variable (pam_sessmgr), the PAM module's arguments, --since times, and
+ * sessmgrd.conf. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "gather.h"
 #include "options.h"
 #include "sshd-auth.h"
@@ -27,6 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (parse_ssh_connection(text, &address, &port) >= 0)
                 free(address);
         (void) parse_timestamp(text, 1795848751000000, &when);
+
+        Config config;
+        char *error = NULL;
+        config_defaults(&config);
+        (void) config_parse_string(&config, text, &error);
+        free(error);
+        config_done(&config);
 
         /* Up to four arguments, split at spaces, as a PAM stack line would give them. */
         int argc = 0;

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "time-format.h"
+
+#define DAY_USEC (86400 * USEC_PER_SEC)
+
+typedef struct ParseState {
+        Config *config;
+        char *error;            /* the first problem, without its line */
+} ParseState;
+
+void config_defaults(Config *config) {
+        *config = (Config) {
+                .poll_interval_usec = 30 * USEC_PER_SEC,
+                .retention_usec = 90 * DAY_USEC,
+                .idle_timeout_usec = 0,
+                .idle_warning_usec = 5 * 60 * USEC_PER_SEC,
+        };
+}
+
+static void list_free(char **list) {
+        for (char **item = list; item && *item; item++)
+                free(*item);
+        free(list);
+}
+
+void config_done(Config *config) {
+        list_free(config->exempt_users);
+        list_free(config->exempt_services);
+        config->exempt_users = config->exempt_services = NULL;
+}
+
+bool config_list_contains(char *const *list, const char *item) {
+        for (char *const *entry = list; item && entry && *entry; entry++)
+                if (strcmp(*entry, item) == 0)
+                        return true;
+        return false;
+}
+
+/* "alice, bob  carol" -> { "alice", "bob", "carol", NULL } */
+static int parse_list(const char *value, char ***ret) {
+        _cleanup_(freep) char *copy = strdup(value);
+        char **list = NULL, *state = NULL;
+        size_t count = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *word = strtok_r(copy, ", \t", &state); word; word = strtok_r(NULL, ", \t", &state)) {
+                char **grown = reallocarray(list, count + 2, sizeof(char *));
+                if (!grown) {
+                        list_free(list);
+                        return -ENOMEM;
+                }
+                list = grown;
+                list[count] = strdup(word);
+                list[++count] = NULL;
+                if (!list[count - 1]) {
+                        list_free(list);
+                        return -ENOMEM;
+                }
+        }
+        *ret = list;
+        return 0;
+}
+
+/* A whole number from minimum to maximum, times unit. */
+static int parse_number(const char *value, long long minimum, long long maximum, int64_t unit, int64_t *ret) {
+        long long number;
+        char *end;
+
+        if (*value < '0' || *value > '9')
+                return -EINVAL;
+        errno = 0;
+        number = strtoll(value, &end, 10);
+        if (errno != 0 || *end != '\0' || number < minimum || number > maximum)
+                return -ERANGE;
+        *ret = (int64_t) number * unit;
+        return 0;
+}
+
+/* Remembers the first problem; returning 0 makes inih report this line. */
+_printf_(2, 3)
+static int fail(ParseState *state, const char *format, ...) {
+        va_list ap;
+
+        if (!state->error) {
+                va_start(ap, format);
+                if (vasprintf(&state->error, format, ap) < 0)
+                        state->error = NULL;
+                va_end(ap);
+        }
+        return 0;
+}
+
+static int on_entry(void *userdata, const char *section, const char *name, const char *value) {
+        ParseState *state = userdata;
+        Config *config = state->config;
+        int r = 0;
+
+        if (!name)      /* a section header alone */
+                return 1;
+
+        if (strcmp(section, "Activity") == 0 && strcmp(name, "PollIntervalSec") == 0)
+                r = parse_number(value, 1, 86400, USEC_PER_SEC, &config->poll_interval_usec);
+        else if (strcmp(section, "History") == 0 && strcmp(name, "RetentionDays") == 0)
+                r = parse_number(value, 0, 36500, DAY_USEC, &config->retention_usec);
+        else if (strcmp(section, "IdleLogout") == 0 && strcmp(name, "IdleTimeoutSec") == 0)
+                r = parse_number(value, 0, 365 * 86400LL, USEC_PER_SEC, &config->idle_timeout_usec);
+        else if (strcmp(section, "IdleLogout") == 0 && strcmp(name, "WarnSec") == 0)
+                r = parse_number(value, 0, 86400, USEC_PER_SEC, &config->idle_warning_usec);
+        else if (strcmp(section, "IdleLogout") == 0 && strcmp(name, "ExemptUsers") == 0) {
+                list_free(config->exempt_users);
+                config->exempt_users = NULL;
+                r = parse_list(value, &config->exempt_users);
+        } else if (strcmp(section, "IdleLogout") == 0 && strcmp(name, "ExemptServices") == 0) {
+                list_free(config->exempt_services);
+                config->exempt_services = NULL;
+                r = parse_list(value, &config->exempt_services);
+        } else if (section[0])
+                return fail(state, "unknown setting %s= in [%s]", name, section);
+        else
+                return fail(state, "setting %s= outside any [section]", name);
+
+        if (r == -ENOMEM)
+                return fail(state, "out of memory");
+        if (r < 0)
+                return fail(state, "[%s] %s=: invalid value \"%s\"", section, name, value);
+        return 1;
+}
+
+static int finish(ParseState *state, int line, const char *origin, char **ret_error) {
+        if (line == 0)
+                return 0;
+        if (line < 0) {
+                if (asprintf(ret_error, "%s: cannot read it: %s", origin, strerror(errno ?: EIO)) < 0)
+                        *ret_error = NULL;
+        } else if (asprintf(ret_error, "%s:%d: %s", origin, line,
+                            state->error ?: "not a setting (NAME=VALUE), a [section] or a comment") < 0)
+                *ret_error = NULL;
+        free(state->error);
+        return -EINVAL;
+}
+
+int config_parse_string(Config *config, const char *text, char **ret_error) {
+        ParseState state = { .config = config };
+
+        *ret_error = NULL;
+        return finish(&state, ini_parse_string(text, on_entry, &state), "(text)", ret_error);
+}
+
+int config_load(Config *config, const char *path, char **ret_error) {
+        ParseState state = { .config = config };
+        FILE *f;
+        int line;
+
+        *ret_error = NULL;
+        f = fopen(path, "re");
+        if (!f) {
+                if (errno == ENOENT)
+                        return 0;
+                if (asprintf(ret_error, "%s: cannot open it: %m", path) < 0)
+                        *ret_error = NULL;
+                return -errno;
+        }
+        line = ini_parse_file(f, on_entry, &state);
+        fclose(f);
+        return finish(&state, line, path, ret_error);
+}
