@@ -150,5 +150,8 @@ int main(int argc, char *argv[]) {
                options.clients, options.reuse ? "reused" : "per-call", all.count, errors,
                (double) all.count * USEC_PER_SEC / (double) elapsed);
         samples_print(&all, "pair");
+        free(all.values);
+        free(clients);
+        free(threads);
         return errors > 0 ? 1 : 0;
 }

@@ -89,5 +89,6 @@ int main(int argc, char *argv[]) {
                service, processes, samples.count, failed,
                (double) samples.count * USEC_PER_SEC / (double) (now_usec(CLOCK_MONOTONIC) - started));
         samples_print(&samples, "login");
+        free(samples.values);
         return failed ? 1 : 0;
 }

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, PAM_MODULE
+from conftest import BUILD, PAM_MODULE, PRELOAD_FIRST
 from test_fail_open import FakeServer
 
 TIMEOUT_MS = 250
@@ -29,7 +29,8 @@ def run_logins(world):
         "session required pam_permit.so\n"
         f"session optional {PAM_MODULE} socket={world.socket} timeout={TIMEOUT_MS}\n")
     command = (f"mount --bind {pam} /etc/pam.d && "
-               f"LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD={world.passwd} NSS_WRAPPER_GROUP={world.group} "
+               f"LD_PRELOAD='{PRELOAD_FIRST} libnss_wrapper.so' NSS_WRAPPER_PASSWD={world.passwd} "
+               f"NSS_WRAPPER_GROUP={world.group} "
                f"{DRIVER} -s sessmgr-test -u alice -p {PROCESSES} -n {LOGINS // PROCESSES + 1}")
     result = subprocess.run(["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
