@@ -15,6 +15,11 @@
  *                                               rules as ListSessions; limit 0 or above
  *                                               10000 means 10000
  * GetSession(t id) -> (a{sv} record)            owner or root, others get NoSuchSession
+ * GetLoginNotice(t id) -> (u others, as places, b new_address)
+ *                                               root only: for pam_sessmgr's "notify": the
+ *                                               user's other open sessions (a few of them as
+ *                                               "ADDRESS (SERVICE TTY)") and whether the
+ *                                               client address is new for the user
  * AnnounceLogout(t id) -> ()                    owner or root: the session is about to be
  *                                               ended through logind by the caller; its
  *                                               end reason becomes "revoked by ..." */

@@ -39,6 +39,8 @@ void pam_options_parse(PamOptions *options, int argc, const char **argv,
 
                 if (strcmp(argument, "debug") == 0)
                         options->debug = true;
+                else if (strcmp(argument, "notify") == 0)
+                        options->notify = true;
                 else if ((value = startswith(argument, "socket="))) {
                         if (value[0] == '/')
                                 options->socket_path = value;

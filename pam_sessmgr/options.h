@@ -11,6 +11,7 @@ typedef struct PamOptions {
         const char *socket_path;        /* points into argv */
         unsigned timeout_msec;
         bool debug;
+        bool notify;            /* tell the user about other sessions and new addresses */
 } PamOptions;
 
 /* Called once for every argument that is ignored, with a sentence saying why. */

@@ -10,6 +10,7 @@
 #include "client.h"
 #include "gather.h"
 #include "macro.h"
+#include "notice.h"
 #include "options.h"
 #include "protocol.h"
 #include "record.h"
@@ -40,24 +41,36 @@ static void log_failure(pam_handle_t *handle, const PamOptions *options, const c
                 pam_syslog(handle, LOG_WARNING, "%s: %s", what, strerror(-error));
 }
 
-static int call_daemon(const PamOptions *options, sd_bus_message **ret_reply, sd_bus_error *error,
+/* One connection to sessmgrd, for all the calls of one PAM step, under one deadline. */
+typedef struct DaemonConnection {
+        sd_bus *bus;
+        int64_t deadline_usec;
+} DaemonConnection;
+
+static void daemon_connection_done(DaemonConnection *connection) {
+        connection->bus = sd_bus_close_unref(connection->bus);
+}
+
+static int daemon_connect(const PamOptions *options, DaemonConnection *ret) {
+        *ret = (DaemonConnection) {
+                .deadline_usec = now_usec(CLOCK_MONOTONIC) + (int64_t) options->timeout_msec * USEC_PER_MSEC,
+        };
+        return sessmgr_connect(options->socket_path, &ret->bus);
+}
+
+static int daemon_call(DaemonConnection *connection, const char *member,
                        int (*fill)(sd_bus_message *m, const void *data), const void *data,
-                       const char *member) {
-        _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
+                       sd_bus_error *error, sd_bus_message **ret_reply) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        int64_t deadline = now_usec(CLOCK_MONOTONIC) + (int64_t) options->timeout_msec * USEC_PER_MSEC;
         int r;
 
-        r = sessmgr_connect(options->socket_path, &bus);
-        if (r < 0)
-                return r;
-        r = sessmgr_new_method_call(bus, &m, member);
+        r = sessmgr_new_method_call(connection->bus, &m, member);
         if (r < 0)
                 return r;
         r = fill(m, data);
         if (r < 0)
                 return r;
-        return sessmgr_call(bus, m, deadline, error, ret_reply);
+        return sessmgr_call(connection->bus, m, connection->deadline_usec, error, ret_reply);
 }
 
 static int fill_open(sd_bus_message *m, const void *data) {
@@ -68,11 +81,44 @@ static int fill_close(sd_bus_message *m, const void *data) {
         return sd_bus_message_append(m, "ts", *(const uint64_t *) data, "logout");
 }
 
+static int fill_id(sd_bus_message *m, const void *data) {
+        return sd_bus_message_append(m, "t", *(const uint64_t *) data);
+}
+
+/* The notice of option "notify": other sessions, and a client address never seen before.
+ * Anything going wrong here only means no notice. */
+static void show_login_notice(pam_handle_t *handle, DaemonConnection *connection, uint64_t id,
+                              const SessionRecord *record, bool debug) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) char *text = NULL;
+        _cleanup_(strv_freep) char **places = NULL;
+        uint32_t others;
+        int new_address, r;
+
+        r = daemon_call(connection, "GetLoginNotice", fill_id, &id, NULL, &reply);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "u", &others);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(reply, &places);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "b", &new_address);
+        if (r >= 0)
+                r = format_login_notice(others, places, new_address ? record->remote_address : NULL, &text);
+        if (r < 0) {
+                if (debug)
+                        pam_syslog(handle, LOG_DEBUG, "no login notice: %s", strerror(-r));
+                return;
+        }
+        if (text)
+                (void) pam_info(handle, "%s", text);
+}
+
 static void free_session_id(pam_handle_t *handle, void *data, int error_status) {
         free(data);
 }
 
 _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, const char **argv) {
+        _cleanup_(daemon_connection_done) DaemonConnection connection = {};
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
@@ -90,7 +136,9 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                 return PAM_IGNORE;
         }
 
-        r = call_daemon(&options, &reply, &error, fill_open, &record, "OpenSession");
+        r = daemon_connect(&options, &connection);
+        if (r >= 0)
+                r = daemon_call(&connection, "OpenSession", fill_open, &record, &error, &reply);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "t", &id);
         if (r < 0) {
@@ -113,10 +161,13 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         if (options.debug)
                 pam_syslog(handle, LOG_DEBUG, "recorded session %" PRIu64 " for %s (logind session %s)",
                            id, record.user, record.logind_session ?: "none");
+        if (options.notify && !(flags & PAM_SILENT))
+                show_login_notice(handle, &connection, id, &record, options.debug);
         return PAM_SUCCESS;
 }
 
 _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, const char **argv) {
+        _cleanup_(daemon_connection_done) DaemonConnection connection = {};
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const void *data = NULL;
         PamOptions options;
@@ -132,7 +183,9 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
         }
         id = *(const uint64_t *) data;
 
-        r = call_daemon(&options, NULL, &error, fill_close, &id, "CloseSession");
+        r = daemon_connect(&options, &connection);
+        if (r >= 0)
+                r = daemon_call(&connection, "CloseSession", fill_close, &id, &error, NULL);
         if (r < 0) {
                 log_failure(handle, &options, "cannot record end of session", r, &error);
                 return PAM_IGNORE;

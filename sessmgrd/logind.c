@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
 #include "logind-import.h"
 #include "logind.h"
@@ -63,16 +64,31 @@ static bool begin_write(Logind *logind) {
 
 static void session_removed_now(Logind *logind, const char *logind_session) {
         Manager *manager = logind->manager;
+        SessionRecord *records = NULL;
+        size_t count = 0;
         int r;
 
         if (!begin_write(logind))
                 return;
-        r = store_logind_session_removed(manager->store, logind_session, manager->boot_id,
-                                         now_usec(CLOCK_REALTIME), "terminated");
+        /* Read first: the journal hears of the ends nobody reported yet. */
+        r = store_list_open_by_logind(manager->store, logind_session, manager->boot_id, &records, &count);
+        if (r >= 0)
+                r = store_logind_session_removed(manager->store, logind_session, manager->boot_id,
+                                                 now_usec(CLOCK_REALTIME), "terminated");
         if (r < 0)
                 batch_abort(manager->batch, r);
         else if (r > 0)
                 log_debug("logind session %s is gone: closed %d record(s)", logind_session, r);
+
+        for (size_t i = 0; r >= 0 && i < count; i++) {
+                _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
+
+                if (records[i].end_reason)
+                        continue;       /* its end was reported (and logged) by PAM */
+                if (store_get_session(manager->store, records[i].id, &ended) >= 0)
+                        event_end(&ended);
+        }
+        session_record_array_free(records, count);
 }
 
 void logind_session_closing(Logind *logind, const char *logind_session) {
@@ -114,6 +130,7 @@ void logind_import(Logind *logind, SessionRecord *record) {
                 return;
         }
         logind->reconcile_imported++;
+        event_login(record);
         log_debug("imported logind session %s of %s (%s) as session %llu: it was not recorded through PAM",
                   record->logind_session, record->user, record->service ?: "unknown service",
                   (unsigned long long) record->id);

@@ -7,6 +7,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "events.h"
 #include "log.h"
 #include "manager.h"
 
@@ -70,19 +71,33 @@ static void connections_update_events(void *userdata) {
 
 /* Sessions still open from an earlier boot ended with it. */
 static int close_previous_boots(Manager *manager) {
+        SessionRecord *records = NULL;
+        size_t count = 0;
         int r;
 
         r = store_begin(manager->store);
         if (r < 0)
                 return r;
-        r = store_close_previous_boots(manager->store, manager->boot_id);
+        r = store_list_open_other_boots(manager->store, manager->boot_id, &records, &count);
+        if (r >= 0)
+                r = store_close_previous_boots(manager->store, manager->boot_id);
+        if (r >= 0)
+                r = store_commit(manager->store);
         if (r < 0) {
                 store_rollback(manager->store);
+                session_record_array_free(records, count);
                 return r;
         }
-        if (r > 0)
-                log_info("closed %d session(s) left open by an earlier boot", r);
-        return store_commit(manager->store);
+        if (count > 0)
+                log_info("closed %zu session(s) left open by an earlier boot", count);
+        for (size_t i = 0; i < count; i++) {
+                _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
+
+                if (!records[i].end_reason && store_get_session(manager->store, records[i].id, &ended) >= 0)
+                        event_end(&ended);
+        }
+        session_record_array_free(records, count);
+        return 0;
 }
 
 int manager_open_store(Manager *manager, const char *database_path) {

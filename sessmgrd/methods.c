@@ -7,6 +7,7 @@
 
 #include <systemd/sd-login.h>
 
+#include "events.h"
 #include "log.h"
 #include "manager.h"
 #include "protocol.h"
@@ -20,6 +21,7 @@
 #define END_REASON_MAX 64
 #define HISTORY_LIMIT_MAX 10000
 #define REFRESH_ON_LIST_MAX 256
+#define NOTICE_PLACES_MAX 3
 
 static bool peer_is_root(const Connection *connection) {
         return connection->peer_uid == 0;
@@ -148,6 +150,7 @@ static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_e
 
         log_debug("session %" PRIu64 " opened: user %s, service %s, logind session %s",
                   record.id, record.user, record.service ?: "-", record.logind_session ?: "-");
+        event_login(&record);
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
@@ -155,6 +158,14 @@ static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         return batch_reply(manager->batch, message, reply);
+}
+
+/* The end as stored (its reason may be a revocation announced before). */
+static void emit_end(Manager *manager, uint64_t id) {
+        _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
+
+        if (store_get_session(manager->store, id, &ended) >= 0)
+                event_end(&ended);
 }
 
 static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -198,6 +209,7 @@ static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_
                 return store_failed(manager, r, error);
 
         log_debug("session %" PRIu64 " closed: %s", id, reason);
+        emit_end(manager, id);
 
         /* After the commit, as for a login: an end that was answered is never lost, even
          * where no logind would tell us about it later. */
@@ -370,6 +382,77 @@ static int method_announce_logout(sd_bus_message *message, void *userdata, sd_bu
         return batch_reply(manager->batch, message, reply);
 }
 
+/* "203.0.113.7 (sshd)", "local (login tty2)": where another session is. */
+static int place_of(const SessionRecord *record, char **ret) {
+        const char *tty = record->tty && strcmp(record->tty, "ssh") != 0 ? record->tty : NULL;
+
+        if (tty && strncmp(tty, "/dev/", 5) == 0)
+                tty += 5;
+        return asprintf(ret, "%s (%s%s%s)", record->remote_address ?: record->remote_host ?: "local",
+                        record->service ?: "unknown", tty ? " " : "", tty ?: "") < 0 ? -ENOMEM : 0;
+}
+
+static int method_get_login_notice(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Connection *connection = userdata;
+        Manager *manager = connection->manager;
+        char *places[NOTICE_PLACES_MAX] = {};
+        SessionRecord *others = NULL;
+        size_t count = 0, listed = 0;
+        uint32_t other_count = 0;
+        int seen = 1, r;
+
+        r = refuse_unless_root(connection, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "t", &record.id);
+        if (r < 0)
+                return r;
+        r = store_get_session(manager->store, record.id, &record);
+        if (r == -ENOENT)
+                return no_such_session(record.id, error);
+        if (r >= 0)
+                r = store_list_open_sessions(manager->store, record.uid, &others, &count);
+        if (r >= 0 && record.remote_address)
+                seen = store_address_seen(manager->store, record.uid, record.remote_address, record.id);
+        if (r >= 0 && seen < 0)
+                r = seen;
+
+        for (size_t i = 0; r >= 0 && i < count; i++) {
+                /* Not itself, nor su and the like inside the same login. */
+                if (others[i].id == record.id ||
+                    (record.logind_session && streq_ptr(others[i].logind_session, record.logind_session)))
+                        continue;
+                other_count++;
+                if (listed < NOTICE_PLACES_MAX)
+                        r = place_of(&others[i], &places[listed++]);
+        }
+        session_record_array_free(others, count);
+        if (r < 0) {
+                for (size_t i = 0; i < listed; i++)
+                        free(places[i]);
+                return r == -ENOMEM ? r : store_read_failed(r, error);
+        }
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "u", other_count);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < listed; i++)
+                r = sd_bus_message_append_basic(reply, 's', places[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "b", !seen);
+        for (size_t i = 0; i < listed; i++)
+                free(places[i]);
+        if (r < 0)
+                return r;
+        return batch_reply(manager->batch, message, reply);
+}
+
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("OpenSession",
@@ -392,6 +475,10 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("t", id),
                                 SD_BUS_RESULT("a{sv}", session),
                                 method_get_session, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetLoginNotice",
+                                SD_BUS_ARGS("t", id),
+                                SD_BUS_RESULT("u", other_sessions, "as", places, "b", new_address),
+                                method_get_login_notice, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AnnounceLogout",
                                 SD_BUS_ARGS("t", id),
                                 SD_BUS_NO_RESULT,

@@ -109,6 +109,10 @@ static int prepare_statements(Store *store) {
                      "ORDER BY login_time_usec, id;", all) < 0 ||
             asprintf(&sql[STATEMENT_LIST_ALL], "SELECT %s FROM sessions WHERE state != 'closed' "
                      "ORDER BY login_time_usec, id;", all) < 0 ||
+            asprintf(&sql[STATEMENT_OPEN_BY_LOGIND], "SELECT %s FROM sessions WHERE logind_session = ?1 "
+                     "AND boot_id = ?2 AND state != 'closed' ORDER BY id;", all) < 0 ||
+            asprintf(&sql[STATEMENT_OPEN_OTHER_BOOTS], "SELECT %s FROM sessions WHERE state != 'closed' "
+                     "AND boot_id != ?1 ORDER BY id;", all) < 0 ||
             asprintf(&sql[STATEMENT_OPEN_PAGE], "SELECT %s FROM sessions WHERE state != 'closed' AND id > ?1 "
                      "ORDER BY id LIMIT ?2;", all) < 0 ||
             asprintf(&sql[STATEMENT_HISTORY_UID], "SELECT %s FROM sessions WHERE uid = ?3 AND state = 'closed' "
@@ -135,6 +139,8 @@ static int prepare_statements(Store *store) {
                                 "UPDATE sessions SET auth_method = ?5, auth_key = ?6 "
                                 "WHERE boot_id = ?1 AND user = ?2 AND remote_address = ?3 AND remote_port = ?4 "
                                 "AND state != 'closed' AND auth_method IS NULL;",
+                        [STATEMENT_ADDRESS_SEEN] =
+                                "SELECT 1 FROM sessions WHERE uid = ?1 AND remote_address = ?2 AND id != ?3 LIMIT 1;",
                         [STATEMENT_DELETE_HISTORY] =
                                 "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions "
                                 "WHERE state = 'closed' AND end_time_usec < ?1 LIMIT ?2);",
@@ -420,6 +426,20 @@ int store_set_auth(Store *store, const char *boot_id, const char *user, const ch
         return run_update(store, statement, "cannot record how a session was authenticated");
 }
 
+int store_address_seen(Store *store, uid_t uid, const char *address, uint64_t except_id) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_ADDRESS_SEEN];
+        int rc;
+
+        if (sqlite3_bind_int64(statement, 1, uid) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 2, address, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_int64(statement, 3, (sqlite3_int64) except_id) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        rc = sqlite3_step(statement);
+        if (rc == SQLITE_ROW)
+                return 1;
+        return rc == SQLITE_DONE ? 0 : store_error(store, rc, "cannot read the history");
+}
+
 int store_delete_history(Store *store, int64_t ended_before_usec, uint32_t limit) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_DELETE_HISTORY];
 
@@ -486,6 +506,24 @@ int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, si
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[id];
 
         if (id == STATEMENT_LIST_UID && sqlite3_bind_int64(statement, 1, uid) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return collect_rows(store, statement, ret, ret_count);
+}
+
+int store_list_open_by_logind(Store *store, const char *logind_session, const char *boot_id,
+                              SessionRecord **ret, size_t *ret_count) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_OPEN_BY_LOGIND];
+
+        if (sqlite3_bind_text(statement, 1, logind_session, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(statement, 2, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
+                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        return collect_rows(store, statement, ret, ret_count);
+}
+
+int store_list_open_other_boots(Store *store, const char *boot_id, SessionRecord **ret, size_t *ret_count) {
+        _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_OPEN_OTHER_BOOTS];
+
+        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
                 return store_error(store, SQLITE_MISUSE, "cannot bind");
         return collect_rows(store, statement, ret, ret_count);
 }

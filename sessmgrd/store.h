@@ -30,6 +30,8 @@ bool store_in_transaction(Store *store);
 int store_add_session(Store *store, SessionRecord *record);
 /* Overwrites every field of session record->id. */
 int store_replace_session(Store *store, const SessionRecord *record);
+/* 1 when uid has another session (open or ended) from this address, else 0. */
+int store_address_seen(Store *store, uid_t uid, const char *address, uint64_t except_id);
 /* Deletes up to limit ended sessions that ended before the cutoff; returns how many. */
 int store_delete_history(Store *store, int64_t ended_before_usec, uint32_t limit);
 /* Where and when the session was last seen in use, and its terminals. */
@@ -65,6 +67,10 @@ int store_find_by_logind_session(Store *store, const char *logind_session, const
 int store_get_session(Store *store, uint64_t id, SessionRecord *ret);
 /* Sessions not yet closed, of one uid or of all (SESSMGR_UID_ALL), oldest login first. */
 int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, size_t *ret_count);
+/* The open sessions of a logind session, and those left open by other boots. */
+int store_list_open_by_logind(Store *store, const char *logind_session, const char *boot_id,
+                              SessionRecord **ret, size_t *ret_count);
+int store_list_open_other_boots(Store *store, const char *boot_id, SessionRecord **ret, size_t *ret_count);
 /* Up to limit open sessions with ids above after_id, by id: a long walk in small steps. */
 int store_list_open_page(Store *store, uint64_t after_id, uint32_t limit, SessionRecord **ret, size_t *ret_count);
 /* Ended sessions of one uid or of all that ended at or after since_usec, newest end

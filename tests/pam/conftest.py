@@ -115,12 +115,13 @@ class World:
 
     # --- logins -----------------------------------------------------------
 
-    def pamtester(self, user, *operations, items=(), timeout=30, environment=None):
+    def pamtester(self, user, *operations, items=(), timeout=30, environment=None, silent=False):
         """Runs pamtester as root (as sshd would); returns (CompletedProcess, seconds)."""
         arguments = VALGRIND + ["pamtester", "-v"]
         for item in items:
             arguments += ["-I", item]
-        arguments += [SERVICE, user, *operations]
+        # pamtester passes flags with the operation: open_session(PAM_SILENT)
+        arguments += [SERVICE, user, *(f"{o}(PAM_SILENT)" if silent else o for o in operations)]
         started = time.monotonic()
         result = subprocess.run(arguments, env=self.wrapper_environment(**(environment or {})), capture_output=True,
                                 text=True, timeout=timeout)

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "gather.h"
+#include "notice.h"
 #include "options.h"
 
 typedef struct Warnings {
@@ -108,12 +109,47 @@ static void test_ssh_connection_rejects_garbage(void **state) {
         assert_int_not_equal(parse_ssh_connection(NULL, &address, &port), 0);
 }
 
+static void test_notify_option(void **state) {
+        const char *argv[] = { "notify" };
+        PamOptions options;
+        Warnings warnings;
+
+        parse(&options, &warnings, 1, argv);
+        assert_true(options.notify);
+        assert_int_equal(warnings.count, 0);
+}
+
+static void assert_notice(uint32_t others, char *const *places, const char *address, const char *expected) {
+        _cleanup_(freep) char *text = NULL;
+
+        assert_int_equal(format_login_notice(others, places, address, &text), 0);
+        if (!expected)
+                assert_null(text);
+        else
+                assert_string_equal(text, expected);
+}
+
+static void test_login_notice(void **state) {
+        char *one[] = { (char *) "203.0.113.7 (sshd)", NULL };
+        char *three[] = { (char *) "203.0.113.7 (sshd)", (char *) "local (login tty2)", (char *) "x\033[2J", NULL };
+
+        assert_notice(0, NULL, NULL, NULL);
+        assert_notice(1, one, NULL, "You have 1 other active session: 203.0.113.7 (sshd).");
+        assert_notice(0, NULL, "198.51.100.4", "New login from 198.51.100.4 - not you? Run: sessmgrctl logout --others");
+        /* More sessions than places, and a place with an escape sequence left out. */
+        assert_notice(5, three, "198.51.100.4",
+                      "You have 5 other active sessions: 203.0.113.7 (sshd), local (login tty2), ...\n"
+                      "New login from 198.51.100.4 - not you? Run: sessmgrctl logout --others");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_all_options),
                 cmocka_unit_test(test_bad_options_are_ignored_with_a_warning),
                 cmocka_unit_test(test_timeout_bounds),
+                cmocka_unit_test(test_notify_option),
+                cmocka_unit_test(test_login_notice),
                 cmocka_unit_test(test_ssh_connection),
                 cmocka_unit_test(test_ssh_connection_rejects_garbage),
         };
