@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh BUILD_DIR RESULTS_FILE [SECONDS]
 set -u
 cd "$(dirname "$0")/.."
-BUILD=$1 RESULTS=$2 SECONDS_EACH=${3:-25}
+BUILD=$(realpath -m "$1") RESULTS=$2 SECONDS_EACH=${3:-25}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
         CC=clang meson setup "$BUILD" -Dfuzz=true -Dman=disabled -Db_sanitize=address,undefined \
@@ -20,8 +20,8 @@ for target in fuzz-methods fuzz-parsers; do
         corpus=$(mktemp -d)
         cp tests/fuzz/corpus/$target/* "$corpus/"
         log=$(mktemp)
-        if (cd "$corpus" && "$OLDPWD/$BUILD/tests/fuzz/$target" -max_total_time="$SECONDS_EACH" \
-                -print_final_stats=1 -close_fd_mask=3 -artifact_prefix="$OLDPWD/$BUILD/$target-" \
+        if (cd "$corpus" && "$BUILD/tests/fuzz/$target" -max_total_time="$SECONDS_EACH" \
+                -print_final_stats=1 -close_fd_mask=3 -artifact_prefix="$BUILD/$target-" \
                 "$corpus") > "$log" 2>&1; then
                 result=OK
         else

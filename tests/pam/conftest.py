@@ -26,6 +26,8 @@ PRELOAD_FIRST = os.environ.get("SESSMGR_TEST_PRELOAD", "")
 # valgrind: any leak or memory error makes the command, and so the test, fail.
 VALGRIND = (["valgrind", "-q", "--leak-check=full", "--error-exitcode=99", "--trace-children=no"]
             if os.environ.get("SESSMGR_TEST_VALGRIND") else [])
+# Under valgrind everything runs tens of times slower: the module's 250 ms would expire.
+VALGRIND_TIMEOUT = "timeout=20000" if VALGRIND else ""
 
 USERS = {"alice": 60001, "bob": 60002}
 SERVICE = "sessmgr-test"
@@ -61,7 +63,7 @@ class World:
             "account  required pam_permit.so\n"
             "session  required pam_permit.so\n"
             f"session  required pam_env.so readenv=0 user_readenv=0 conffile={self.pam_env}\n"
-            f"session  optional {PAM_MODULE} socket={self.socket} {module_arguments}\n")
+            f"session  optional {PAM_MODULE} socket={self.socket} {VALGRIND_TIMEOUT} {module_arguments}\n")
 
     def wrapper_environment(self, **extra):
         environment = dict(os.environ)
