@@ -303,6 +303,21 @@ void logind_fetch_done(Logind *logind, bool counted) {
                  (double) (now_usec(CLOCK_MONOTONIC) - logind->reconcile_started) / USEC_PER_MSEC);
 }
 
+static int on_terminated(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const sd_bus_error *failure = sd_bus_message_get_error(reply);
+
+        if (failure)
+                log_warning("systemd-logind did not end an idle session: %s", failure->message ?: failure->name);
+        return 0;
+}
+
+int logind_terminate_session(Logind *logind, const char *logind_session) {
+        if (!logind || !logind->bus)
+                return -ENOTCONN;
+        return sd_bus_call_method_async(logind->bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER,
+                                        "TerminateSession", on_terminated, logind, "s", logind_session);
+}
+
 static int list_sessions(Logind *logind) {
         logind->reconcile_started = now_usec(CLOCK_MONOTONIC);
         return sd_bus_call_method_async(logind->bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "ListSessions",

@@ -13,5 +13,8 @@ typedef struct Logind Logind;
 int logind_start(Manager *manager);
 Logind *logind_free(Logind *logind);
 
+/* Asks logind to end a session (the idle logout policy). sessmgrd ends nothing else. */
+int logind_terminate_session(Logind *logind, const char *logind_session);
+
 /* Whether logind currently has this session (only once its list has been read). */
 bool logind_has_session(Logind *logind, const char *logind_session);

@@ -7,6 +7,7 @@
 
 #include "activity-probe.h"
 #include "activity.h"
+#include "idle.h"
 #include "log.h"
 #include "manager.h"
 #include "poller.h"
@@ -17,6 +18,8 @@ typedef struct SessionCounters {
         uint64_t id;
         ActivityCounters counters;
         bool seen;              /* in the current full poll */
+        bool idle_warned;       /* since its last activity */
+        bool idle_logged_out;   /* asked logind to end it */
 } SessionCounters;
 
 /* Sessions looked at per loop iteration: a poll of 10,000 sessions must not hold up the
@@ -90,6 +93,43 @@ static int save(Poller *poller, SessionRecord *record, int64_t last_active, cons
         return record_set_string(&record->last_active_source, source);
 }
 
+static void apply_idle_policy(Poller *poller, const SessionRecord *record, SessionCounters *counters, int64_t now) {
+        Manager *manager = poller->manager;
+        _cleanup_(freep) char *warning = NULL;
+        int r;
+
+        if (counters->idle_logged_out)
+                return;
+        switch (idle_judge(&manager->config, record, now, counters->idle_warned)) {
+        case IDLE_NOTHING:
+                return;
+        case IDLE_WARN:
+                counters->idle_warned = true;
+                if (idle_warning_text(&manager->config, record, now, &warning) >= 0)
+                        idle_write_to_terminals(record->ttys, warning);
+                return;
+        case IDLE_LOG_OUT:
+                break;
+        }
+
+        counters->idle_logged_out = true;
+        log_info("logging out session %llu of %s: idle since %lld s",
+                 (unsigned long long) record->id, record->user,
+                 (long long) ((now - record->last_active_usec) / USEC_PER_SEC));
+        /* The reason first, so the end logind reports is recorded as "idle". */
+        r = batch_begin(manager->batch);
+        if (r >= 0)
+                r = store_set_revoke_reason(manager->store, record->id, "idle", now);
+        if (r < 0 && r != -ENOENT) {
+                batch_abort(manager->batch, r);
+                return;
+        }
+        r = logind_terminate_session(manager->logind, record->logind_session);
+        if (r < 0)
+                log_warning_errno(r, "cannot ask systemd-logind to end idle session %llu: %s",
+                                  (unsigned long long) record->id, strerror(-r));
+}
+
 static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
         Manager *manager = poller->manager;
         _cleanup_(freep) char *ttys = NULL;
@@ -114,8 +154,11 @@ static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
                 return;
         previous->seen = true;
         moved = activity_judge(&sample, &previous->counters, now, &last_active, &source);
+        if (moved)
+                previous->idle_warned = false;
         if (moved || !streq_ptr(ttys, record->ttys))
                 (void) save(poller, record, last_active, source, &ttys);
+        apply_idle_policy(poller, record, previous, now);
 }
 
 void poller_refresh(Poller *poller, SessionRecord *records, size_t count) {

@@ -32,8 +32,10 @@ def record(box, session_id):
 
 
 def by_logind(box, logind_session):
-    """The sessmgr id of the open record of a logind session."""
-    found = [r for r in records(box) if r["logind_session"] == logind_session]
+    """The sessmgr id of the open record of a logind session (pam_sessmgr records it a
+    moment after logind lists it)."""
+    found = wait_until(lambda: [r for r in records(box) if r["logind_session"] == logind_session],
+                       what=f"the record of logind session {logind_session}")
     assert len(found) == 1, (logind_session, found)
     return found[0]["id"]
 

@@ -9,6 +9,7 @@
 
 #include "activity-probe.h"
 #include "activity.h"
+#include "idle.h"
 #include "sshd-auth.h"
 
 #define SECOND 1000000LL
@@ -155,6 +156,47 @@ static void test_sshd_accepted(void **state) {
                 assert_int_equal(sshd_parse_accepted(other[i], &login), -EINVAL);
 }
 
+static void test_idle_policy(void **state) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(freep) char *text = NULL;
+        Config config;
+
+        config_defaults(&config);
+        record.uid = 1000;
+        assert_int_equal(record_set_string(&record.user, "alice"), 0);
+        assert_int_equal(record_set_string(&record.service, "sshd"), 0);
+        assert_int_equal(record_set_string(&record.logind_session, "5"), 0);
+        record.last_active_usec = LOGIN;
+
+        /* Off by default. */
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 86400 * SECOND, false), IDLE_NOTHING);
+
+        config.idle_timeout_usec = 3600 * SECOND;
+        config.idle_warning_usec = 300 * SECOND;
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 3000 * SECOND, false), IDLE_NOTHING);
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 3300 * SECOND, false), IDLE_WARN);
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 3300 * SECOND, true), IDLE_NOTHING);  /* warned once */
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 3600 * SECOND, true), IDLE_LOG_OUT);
+
+        assert_int_equal(idle_warning_text(&config, &record, LOGIN + 3300 * SECOND, &text), 0);
+        assert_non_null(strstr(text, "logged out in 5 minutes"));
+
+        /* Exempt users and services, sessions already closing, sessions logind does not know. */
+        char *users[] = { (char *) "root", (char *) "alice", NULL };
+        config.exempt_users = users;
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 7200 * SECOND, true), IDLE_NOTHING);
+        config.exempt_users = NULL;
+        char *services[] = { (char *) "sshd", NULL };
+        config.exempt_services = services;
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 7200 * SECOND, true), IDLE_NOTHING);
+        config.exempt_services = NULL;
+        record.state = SESSION_CLOSING;
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 7200 * SECOND, true), IDLE_NOTHING);
+        record.state = SESSION_ACTIVE;
+        assert_int_equal(record_set_string(&record.logind_session, NULL), 0);
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 7200 * SECOND, true), IDLE_NOTHING);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_process_activity),
@@ -162,6 +204,7 @@ int main(void) {
                 cmocka_unit_test(test_tty_input),
                 cmocka_unit_test(test_tty_names),
                 cmocka_unit_test(test_sshd_accepted),
+                cmocka_unit_test(test_idle_policy),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
