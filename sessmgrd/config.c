@@ -13,8 +13,47 @@
 
 typedef struct ParseState {
         Config *config;
-        char *error;            /* the first problem, without its line */
+        /* Lines are handed to inih by our reader, so we know which one each setting is on. */
+        FILE *file;
+        const char *text;
+        int line;
+        bool too_long, read_failed;
+        char *error;            /* the first problem... */
+        int error_line;         /* ...and its line */
 } ParseState;
+
+/* inih's reader: one line per call, counted; a line longer than inih's buffer is an
+ * error rather than two lines. */
+static char *read_line(char *buffer, int size, void *userdata) {
+        ParseState *state = userdata;
+        size_t length;
+
+        if (state->file) {
+                if (!fgets(buffer, size, state->file)) {
+                        state->read_failed = ferror(state->file);
+                        return NULL;
+                }
+        } else {
+                const char *end;
+
+                if (!*state->text)
+                        return NULL;
+                end = strchrnul(state->text, '\n');
+                length = (size_t) (end - state->text) + (*end == '\n');
+                if (length >= (size_t) size)
+                        length = (size_t) size - 1;
+                memcpy(buffer, state->text, length);
+                buffer[length] = '\0';
+                state->text += length;
+        }
+        state->line++;
+        length = strlen(buffer);
+        if (length == (size_t) size - 1 && buffer[length - 1] != '\n' && !state->too_long) {
+                state->too_long = true;
+                state->error_line = state->line;
+        }
+        return buffer;
+}
 
 void config_defaults(Config *config) {
         *config = (Config) {
@@ -95,6 +134,7 @@ static int fail(ParseState *state, const char *format, ...) {
                 if (vasprintf(&state->error, format, ap) < 0)
                         state->error = NULL;
                 va_end(ap);
+                state->error_line = state->line;
         }
         return 0;
 }
@@ -135,41 +175,56 @@ static int on_entry(void *userdata, const char *section, const char *name, const
         return 1;
 }
 
-static int finish(ParseState *state, int line, const char *origin, char **ret_error) {
-        if (line == 0)
+static int finish(ParseState *state, int first_error_line, const char *origin, char **ret_error) {
+        const Config *config = state->config;
+        int r = 0;
+
+        if (state->read_failed)
+                r = asprintf(ret_error, "%s: cannot read it", origin);
+        else if (state->too_long && (first_error_line == 0 || state->error_line <= first_error_line))
+                r = asprintf(ret_error, "%s:%d: line too long", origin, state->error_line);
+        /* inih reports the first bad line of any kind; ours may be a later one. */
+        else if (state->error && (first_error_line == 0 || state->error_line <= first_error_line))
+                r = asprintf(ret_error, "%s:%d: %s", origin, state->error_line, state->error);
+        else if (first_error_line != 0)
+                r = asprintf(ret_error, "%s:%d: not a setting (NAME=VALUE), a [section] or a comment",
+                             origin, first_error_line);
+        else if (config->idle_timeout_usec > 0 && config->idle_warning_usec >= config->idle_timeout_usec)
+                r = asprintf(ret_error, "%s: [IdleLogout] WarnSec= must be shorter than IdleTimeoutSec=", origin);
+        else {
+                free(state->error);
                 return 0;
-        if (line < 0) {
-                if (asprintf(ret_error, "%s: cannot read it: %s", origin, strerror(errno ?: EIO)) < 0)
-                        *ret_error = NULL;
-        } else if (asprintf(ret_error, "%s:%d: %s", origin, line,
-                            state->error ?: "not a setting (NAME=VALUE), a [section] or a comment") < 0)
+        }
+        if (r < 0)
                 *ret_error = NULL;
         free(state->error);
         return -EINVAL;
 }
 
 int config_parse_string(Config *config, const char *text, char **ret_error) {
-        ParseState state = { .config = config };
+        ParseState state = { .config = config, .text = text };
 
         *ret_error = NULL;
-        return finish(&state, ini_parse_string(text, on_entry, &state), "(text)", ret_error);
+        return finish(&state, ini_parse_stream(read_line, &state, on_entry, &state), "(text)", ret_error);
 }
 
 int config_load(Config *config, const char *path, char **ret_error) {
         ParseState state = { .config = config };
         FILE *f;
-        int line;
+        int line, error;
 
         *ret_error = NULL;
         f = fopen(path, "re");
         if (!f) {
-                if (errno == ENOENT)
+                error = errno;
+                if (error == ENOENT)
                         return 0;
-                if (asprintf(ret_error, "%s: cannot open it: %m", path) < 0)
+                if (asprintf(ret_error, "%s: cannot open it: %s", path, strerror(error)) < 0)
                         *ret_error = NULL;
-                return -errno;
+                return -error;
         }
-        line = ini_parse_file(f, on_entry, &state);
+        state.file = f;
+        line = ini_parse_stream(read_line, &state, on_entry, &state);
         fclose(f);
         return finish(&state, line, path, ret_error);
 }

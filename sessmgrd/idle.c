@@ -18,8 +18,10 @@ static bool exempt(const Config *config, const SessionRecord *record) {
 IdleVerdict idle_judge(const Config *config, const SessionRecord *record, int64_t now_usec, bool warned) {
         int64_t idle;
 
+        /* su and sudo records share the logind session of the login they ran in: that
+         * login alone is judged (its exemptions included), never them. */
         if (config->idle_timeout_usec <= 0 || record->state != SESSION_ACTIVE || !record->logind_session ||
-            exempt(config, record))
+            record->parent_id > 0 || exempt(config, record))
                 return IDLE_NOTHING;
 
         idle = now_usec - record->last_active_usec;

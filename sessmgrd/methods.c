@@ -27,12 +27,13 @@ static bool peer_is_root(const Connection *connection) {
         return connection->peer_uid == 0;
 }
 
-static int refuse_unless_root(const Connection *connection, sd_bus_error *error) {
+static int refuse_unless_root(const Connection *connection, sd_bus_error *error, const char *what) {
         if (peer_is_root(connection))
                 return 0;
-        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                "Only root may record the start or end of a session.");
+        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may %s.", what);
 }
+
+#define RECORDING "record the start or end of a session"
 
 static int store_failed(Manager *manager, int r, sd_bus_error *error) {
         batch_abort(manager->batch, r);
@@ -94,7 +95,7 @@ static int find_parent(Manager *manager, SessionRecord *record) {
 
 /* sessmgrd may have imported this very login from logind before its PAM call got
  * through (it was started by that call, and read logind's list first): the PAM record
- * then takes over the imported one instead of doubling it. */
+ * then takes over the imported one instead of doubling it. Returns 1 when it did. */
 static int add_or_adopt(Manager *manager, SessionRecord *record) {
         _cleanup_(session_record_done) SessionRecord imported = SESSION_RECORD_INIT;
         int r;
@@ -107,7 +108,8 @@ static int add_or_adopt(Manager *manager, SessionRecord *record) {
                 if (r >= 0 && streq_ptr(imported.origin, "logind") && imported.uid == record->uid &&
                     streq_ptr(imported.service, record->service)) {
                         record->id = imported.id;
-                        return store_replace_session(manager->store, record);
+                        r = store_replace_session(manager->store, record);
+                        return r < 0 ? r : 1;
                 }
         }
         return store_add_session(manager->store, record);
@@ -119,9 +121,10 @@ static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_e
         Connection *connection = userdata;
         Manager *manager = connection->manager;
         const char *reason;
+        bool adopted;
         int r;
 
-        r = refuse_unless_root(connection, error);
+        r = refuse_unless_root(connection, error, RECORDING);
         if (r < 0)
                 return r;
 
@@ -147,10 +150,12 @@ static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_e
                 r = add_or_adopt(manager, &record);
         if (r < 0)
                 return store_failed(manager, r, error);
+        adopted = r > 0;
 
         log_debug("session %" PRIu64 " opened: user %s, service %s, logind session %s",
                   record.id, record.user, record.service ?: "-", record.logind_session ?: "-");
-        event_login(&record);
+        if (!adopted)           /* the import was logged already */
+                event_login(&record);
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
@@ -178,7 +183,7 @@ static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_
         uint64_t id;
         int r;
 
-        r = refuse_unless_root(connection, error);
+        r = refuse_unless_root(connection, error, RECORDING);
         if (r < 0)
                 return r;
 
@@ -293,25 +298,34 @@ static int method_list_history(sd_bus_message *message, void *userdata, sd_bus_e
         return reply_records(manager, message, records, count);
 }
 
-static int method_get_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Connection *connection = userdata;
-        Manager *manager = connection->manager;
+/* Reads the id a call names and the session, if the caller may see it: another user's
+ * session is "no such session", exactly like one that does not exist. */
+static int read_visible_session(Connection *connection, sd_bus_message *message, SessionRecord *ret,
+                                sd_bus_error *error) {
         uint64_t id;
         int r;
 
         r = sd_bus_message_read(message, "t", &id);
         if (r < 0)
                 return r;
-
-        r = store_get_session(manager->store, id, &record);
-        if (r == -ENOENT)
+        r = store_get_session(connection->manager->store, id, ret);
+        if (r == -ENOENT || (r >= 0 && !peer_is_root(connection) && ret->uid != connection->peer_uid))
                 return no_such_session(id, error);
         if (r < 0)
                 return store_read_failed(r, error);
-        if (!peer_is_root(connection) && record.uid != connection->peer_uid)
-                return no_such_session(id, error);
+        return 0;
+}
+
+static int method_get_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Connection *connection = userdata;
+        Manager *manager = connection->manager;
+        int r;
+
+        r = read_visible_session(connection, message, &record, error);
+        if (r < 0)
+                return r;
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
@@ -353,15 +367,10 @@ static int method_announce_logout(sd_bus_message *message, void *userdata, sd_bu
         uint64_t id;
         int r;
 
-        r = sd_bus_message_read(message, "t", &id);
+        r = read_visible_session(connection, message, &record, error);
         if (r < 0)
                 return r;
-
-        r = store_get_session(manager->store, id, &record);
-        if (r == -ENOENT || (r >= 0 && !peer_is_root(connection) && record.uid != connection->peer_uid))
-                return no_such_session(id, error);
-        if (r < 0)
-                return store_read_failed(r, error);
+        id = record.id;
         if (record.state == SESSION_CLOSED)
                 return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "Session %" PRIu64 " has already ended.", id);
 
@@ -403,7 +412,7 @@ static int method_get_login_notice(sd_bus_message *message, void *userdata, sd_b
         uint32_t other_count = 0;
         int seen = 1, r;
 
-        r = refuse_unless_root(connection, error);
+        r = refuse_unless_root(connection, error, "ask for login notices");
         if (r < 0)
                 return r;
         r = sd_bus_message_read(message, "t", &record.id);
@@ -420,8 +429,9 @@ static int method_get_login_notice(sd_bus_message *message, void *userdata, sd_b
                 r = seen;
 
         for (size_t i = 0; r >= 0 && i < count; i++) {
-                /* Not itself, nor su and the like inside the same login. */
-                if (others[i].id == record.id ||
+                /* Not itself, nor su and the like inside the same login, nor logins that
+                 * ended but whose processes linger. */
+                if (others[i].id == record.id || others[i].state != SESSION_ACTIVE ||
                     (record.logind_session && streq_ptr(others[i].logind_session, record.logind_session)))
                         continue;
                 other_count++;

@@ -138,7 +138,7 @@ static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
         uid_t owner = record->uid;
         SessionCounters *previous;
         ActivitySample sample;
-        bool moved;
+        bool moved, first_look;
 
         if (record->state == SESSION_CLOSED || !record->logind_session ||
             !streq_ptr(record->boot_id, manager->boot_id))
@@ -153,12 +153,16 @@ static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
         if (!previous)
                 return;
         previous->seen = true;
+        first_look = !previous->counters.known;
         moved = activity_judge(&sample, &previous->counters, now, &last_active, &source);
         if (moved)
                 previous->idle_warned = false;
         if (moved || !streq_ptr(ttys, record->ttys))
                 (void) save(poller, record, last_active, source, &ttys);
-        apply_idle_policy(poller, record, previous, now);
+        /* Not at the first look: without a baseline, a session without a terminal has
+         * no activity to show yet (just imported, or busy while sessmgrd was down). */
+        if (!first_look)
+                apply_idle_policy(poller, record, previous, now);
 }
 
 void poller_refresh(Poller *poller, SessionRecord *records, size_t count) {

@@ -7,8 +7,8 @@
 #include "retention.h"
 #include "time-format.h"
 
-/* Small steps, each its own short transaction, so logins are never held up by a
- * million-row cleanup. */
+/* Small steps at idle priority, so logins are never held up by a million-row cleanup;
+ * each step joins the shared transaction of its loop turn (batch.c). */
 #define ROWS_PER_STEP 500
 #define FIRST_PASS_USEC (1 * USEC_PER_SEC)
 #define INTERVAL_USEC (3600 * USEC_PER_SEC)

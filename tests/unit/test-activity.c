@@ -193,6 +193,10 @@ static void test_idle_policy(void **state) {
         record.state = SESSION_CLOSING;
         assert_int_equal(idle_judge(&config, &record, LOGIN + 7200 * SECOND, true), IDLE_NOTHING);
         record.state = SESSION_ACTIVE;
+        record.parent_id = 7;           /* sudo inside a login: the login is judged, not it */
+        assert_int_equal(idle_judge(&config, &record, LOGIN + 7200 * SECOND, true), IDLE_NOTHING);
+        record.parent_id = 0;
+        record.state = SESSION_ACTIVE;
         assert_int_equal(record_set_string(&record.logind_session, NULL), 0);
         assert_int_equal(idle_judge(&config, &record, LOGIN + 7200 * SECOND, true), IDLE_NOTHING);
 }

@@ -66,6 +66,27 @@ static void test_errors_name_the_line_and_the_problem(void **state) {
         assert_error("[Nonsense]\nA=1\n", "unknown setting A= in [Nonsense]");
         assert_error("RetentionDays=5\n", "setting RetentionDays= outside any [section]");
         assert_error("[History]\nthis is not a setting\n", ":2:");
+        /* The first problem is reported, whichever kind it is. */
+        assert_error("[History]\nnot a setting\nFoo=1\n", "(text):2: not a setting");
+        assert_error("[History]\nFoo=1\nnot a setting\n", "(text):2: unknown setting Foo= in [History]");
+        assert_error("[IdleLogout]\nIdleTimeoutSec=60\nWarnSec=60\n", "WarnSec= must be shorter than IdleTimeoutSec=");
+}
+
+static void test_long_line(void **state) {
+        char text[600] = "[IdleLogout]\nExemptUsers=";
+
+        memset(text + strlen(text), 'a', 400);
+        strcat(text, "\n");
+        assert_error(text, "(text):2: line too long");
+}
+
+static void test_directory_is_refused(void **state) {
+        _cleanup_(freep) char *error = NULL;
+        Config config;
+
+        config_defaults(&config);
+        assert_int_equal(config_load(&config, "/tmp", &error), -EINVAL);
+        assert_non_null(strstr(error, "/tmp: cannot read it"));
 }
 
 static void test_missing_file_keeps_defaults(void **state) {
@@ -103,6 +124,8 @@ int main(void) {
                 cmocka_unit_test(test_every_setting),
                 cmocka_unit_test(test_errors_name_the_line_and_the_problem),
                 cmocka_unit_test(test_missing_file_keeps_defaults),
+                cmocka_unit_test(test_long_line),
+                cmocka_unit_test(test_directory_is_refused),
                 cmocka_unit_test(test_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
