@@ -27,13 +27,6 @@
 static void connection_process(Connection *connection) {
         connection->more_work = false;
 
-        if (now_usec(CLOCK_MONOTONIC) >= connection->last_message_usec + IDLE_USEC) {
-                log_debug("closing connection of uid %u: no message for %d s",
-                          (unsigned) connection->peer_uid, (int) (IDLE_USEC / USEC_PER_SEC));
-                connection_close(connection);
-                return;
-        }
-
         for (unsigned i = 0; i < MESSAGES_PER_TURN; i++) {
                 int r;
 
@@ -60,8 +53,17 @@ static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userda
 }
 
 static int on_time(sd_event_source *source, uint64_t usec, void *userdata) {
-        connection_process(userdata);
-        connection_update_events(userdata);
+        Connection *connection = userdata;
+
+        /* Only here, not when data arrives: a message just in time is still served. */
+        if (now_usec(CLOCK_MONOTONIC) >= connection->last_message_usec + IDLE_USEC) {
+                log_debug("closing connection of uid %u: no message for %d s",
+                          (unsigned) connection->peer_uid, (int) (IDLE_USEC / USEC_PER_SEC));
+                connection_close(connection);
+                return 0;
+        }
+        connection_process(connection);
+        connection_update_events(connection);
         return 0;
 }
 
