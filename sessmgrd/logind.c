@@ -130,7 +130,10 @@ void logind_import(Logind *logind, SessionRecord *record) {
                 return;
         }
         logind->reconcile_imported++;
-        event_login(record);
+        /* One at a time as logins begin; a reconcile importing thousands at start says
+         * so in one line ("reconciled ..."), not in thousands of events. */
+        if (logind->reconcile_pending == 0)
+                event_login(record);
         log_debug("imported logind session %s of %s (%s) as session %llu: it was not recorded through PAM",
                   record->logind_session, record->user, record->service ?: "unknown service",
                   (unsigned long long) record->id);
