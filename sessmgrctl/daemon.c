@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "client.h"
@@ -86,47 +87,45 @@ static int read_records(sd_bus_message *reply, SessionRecord **ret, size_t *ret_
         return 0;
 }
 
-int daemon_list_sessions(sd_bus *bus, uint32_t uid, SessionRecord **ret, size_t *ret_count) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+/* Calls member with arguments of the given signature; prints why when it fails. */
+static int call_method(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *signature, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
         int r;
 
-        r = sessmgr_new_method_call(bus, &m, "ListSessions");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "u", uid);
+        r = sessmgr_new_method_call(bus, &m, member);
+        if (r >= 0) {
+                va_start(ap, signature);
+                r = sd_bus_message_appendv(m, signature, ap);
+                va_end(ap);
+        }
         if (r < 0)
                 return report(r, NULL);
-        r = call(bus, m, &reply);
-        if (r < 0)
-                return r;
-        return read_records(reply, ret, ret_count);
+        return call(bus, m, ret_reply);
+}
+
+int daemon_list_sessions(sd_bus *bus, uint32_t uid, SessionRecord **ret, size_t *ret_count) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = call_method(bus, "ListSessions", &reply, "u", uid);
+        return r < 0 ? r : read_records(reply, ret, ret_count);
 }
 
 int daemon_list_history(sd_bus *bus, uint32_t uid, int64_t since_usec, uint32_t limit,
                         SessionRecord **ret, size_t *ret_count) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sessmgr_new_method_call(bus, &m, "ListHistory");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "uxu", uid, since_usec, limit);
-        if (r < 0)
-                return report(r, NULL);
-        r = call(bus, m, &reply);
-        if (r < 0)
-                return r;
-        return read_records(reply, ret, ret_count);
+        r = call_method(bus, "ListHistory", &reply, "uxu", uid, since_usec, limit);
+        return r < 0 ? r : read_records(reply, ret, ret_count);
 }
 
 int daemon_get_session(sd_bus *bus, uint64_t id, SessionRecord *ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sessmgr_new_method_call(bus, &m, "GetSession");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "t", id);
-        if (r < 0)
-                return report(r, NULL);
-        r = call(bus, m, &reply);
+        r = call_method(bus, "GetSession", &reply, "t", id);
         if (r < 0)
                 return r;
         r = session_record_read(reply, ret);
@@ -134,13 +133,5 @@ int daemon_get_session(sd_bus *bus, uint64_t id, SessionRecord *ret) {
 }
 
 int daemon_announce_logout(sd_bus *bus, uint64_t id) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        int r;
-
-        r = sessmgr_new_method_call(bus, &m, "AnnounceLogout");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "t", id);
-        if (r < 0)
-                return report(r, NULL);
-        return call(bus, m, NULL);
+        return call_method(bus, "AnnounceLogout", NULL, "t", id);
 }

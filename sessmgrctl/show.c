@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -38,6 +39,18 @@ static int list_as_json(const SessionRecord *records, size_t count, const Curren
         return print_json(root);
 }
 
+/* A table with these headers; without the USER column when only one user's sessions
+ * can appear. */
+static Table *table_for(const char *const *headers, size_t count, bool show_user) {
+        const char *chosen[16];
+        size_t columns = 0;
+
+        for (size_t i = 0; i < count && columns < ELEMENTSOF(chosen); i++)
+                if (show_user || strcmp(headers[i], "USER") != 0)
+                        chosen[columns++] = headers[i];
+        return table_new(columns, chosen);
+}
+
 static int list_as_table(const SessionRecord *records, size_t count, const CurrentSession *current, bool show_user) {
         static const char *const headers[] = { "", "ID", "USER", "DEVICE", "FROM", "LOGIN", "LAST ACTIVE" };
         _cleanup_(table_freep) Table *table = NULL;
@@ -50,12 +63,7 @@ static int list_as_table(const SessionRecord *records, size_t count, const Curre
                 return 0;
         }
 
-        /* The USER column only when several users can appear. */
-        table = show_user ? table_new(7, headers) : NULL;
-        if (!show_user) {
-                static const char *const own_headers[] = { "", "ID", "DEVICE", "FROM", "LOGIN", "LAST ACTIVE" };
-                table = table_new(6, own_headers);
-        }
+        table = table_for(headers, ELEMENTSOF(headers), show_user);
         if (!table)
                 return log_error_errno(ENOMEM, "Out of memory.");
 
@@ -131,11 +139,7 @@ static int history_as_table(const SessionRecord *records, size_t count, bool sho
                 puts("No ended sessions.");
                 return 0;
         }
-        table = show_user ? table_new(8, headers) : NULL;
-        if (!show_user) {
-                static const char *const own_headers[] = { "ID", "DEVICE", "FROM", "LOGIN", "LOGOUT", "DURATION", "REASON" };
-                table = table_new(7, own_headers);
-        }
+        table = table_for(headers, ELEMENTSOF(headers), show_user);
         if (!table)
                 return log_error_errno(ENOMEM, "Out of memory.");
 
