@@ -12,7 +12,6 @@
 
 void log_setup(const char *program_name);
 void log_set_max_level(int level);
-int log_get_max_level(void);
 
 /* Logs and returns -abs(error), so callers can write "return log_error_errno(r, ...)". */
 int log_internal(int level, int error, const char *format, ...) _printf_(3, 4);
