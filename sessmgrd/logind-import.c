@@ -152,9 +152,14 @@ static void import_session(Logind *logind, sd_bus_message *reply) {
         SessionProperties properties = {};
         int r;
 
-        /* Gone before we asked: SessionRemoved takes care of it. */
-        if (sd_bus_message_is_method_error(reply, NULL))
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                /* Gone before we asked: SessionRemoved takes care of it. Anything else
+                 * (a refusal, a lost bus) must not pass for that silently. */
+                if (!sd_bus_message_is_method_error(reply, SD_BUS_ERROR_UNKNOWN_OBJECT))
+                        log_warning("cannot read the properties of a logind session: %s",
+                                    sd_bus_message_get_error(reply)->message ?: sd_bus_message_get_error(reply)->name);
                 return;
+        }
 
         r = read_properties(reply, &properties);
         if (r < 0 || !properties.id || !properties.name) {
@@ -171,7 +176,7 @@ static void import_session(Logind *logind, sd_bus_message *reply) {
 
 static int on_session_properties(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         import_session(userdata, reply);
-        logind_fetch_done(userdata, true);
+        logind_fetch_done(userdata);
         return 0;
 }
 

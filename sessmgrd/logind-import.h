@@ -11,9 +11,12 @@
 /* Asks logind for a session's properties; logind_import() gets the result. */
 int logind_fetch_session(Logind *logind, sd_bus *bus, const char *logind_session);
 
-/* Every answer to logind_fetch_session() ends here, imported or not: the reconcile
- * after a list is done when the last one arrived. */
-void logind_fetch_done(Logind *logind, bool counted);
+/* Every answer to logind_fetch_session() ends here, imported or not: it makes room for
+ * the next queued one, and the reconcile after a list is done when the last one arrived. */
+void logind_fetch_done(Logind *logind);
+
+/* Queues a live session for logind_fetch_session(), a bounded number being in flight. */
+int logind_queue_fetch(Logind *logind, const char *logind_session);
 
 /* Stores a session logind has and the store lacks; marks a known one closing if logind says so. */
 void logind_import(Logind *logind, SessionRecord *record);

@@ -24,6 +24,11 @@
 /* How often to try the system bus again after losing it. */
 #define RECONNECT_USEC (5 * USEC_PER_SEC)
 
+/* Property reads in flight at once. dbus-daemon refuses a connection's calls beyond
+ * max_replies_per_connection (128 on the system bus) with LimitsExceeded, so a reconcile
+ * of thousands of sessions asks for them a window at a time. */
+#define FETCHES_IN_FLIGHT_MAX 64
+
 typedef enum PendingKind {
         PENDING_IMPORT,         /* a new logind session: import it unless PAM recorded it */
         PENDING_REMOVED,        /* a session logind dropped: close what is still open */
@@ -40,10 +45,12 @@ struct Logind {
         sd_bus *bus;
         sd_event_source *reconnect_timer;
         bool listed;            /* logind's list has been read: `live` can be trusted */
-        unsigned reconcile_pending;     /* property answers still awaited after a list */
+        bool reconciling;       /* the sessions of a list are still being read */
         unsigned reconcile_imported;
         int64_t reconcile_started;      /* CLOCK_MONOTONIC */
         StringSet live;
+        StringSet to_fetch;     /* sessions whose properties are still to be asked for */
+        unsigned fetches_in_flight;
         PendingEvent *pending;
         size_t pending_count, pending_allocated;
         sd_event_source *pending_timer;
@@ -132,7 +139,7 @@ void logind_import(Logind *logind, SessionRecord *record) {
         logind->reconcile_imported++;
         /* One at a time as logins begin; a reconcile importing thousands at start says
          * so in one line ("reconciled ..."), not in thousands of events. */
-        if (logind->reconcile_pending == 0)
+        if (!logind->reconciling)
                 event_login(record);
         log_debug("imported logind session %s of %s (%s) as session %llu: it was not recorded through PAM",
                   record->logind_session, record->user, record->service ?: "unknown service",
@@ -175,6 +182,43 @@ static int pending_add(Logind *logind, const char *logind_session, PendingKind k
         return pending_arm(logind);
 }
 
+static void reconcile_finish(Logind *logind) {
+        logind->reconciling = false;
+        log_info("reconciled with systemd-logind: %zu session(s), %u imported, in %.1f ms",
+                 logind->live.count, logind->reconcile_imported,
+                 (double) (now_usec(CLOCK_MONOTONIC) - logind->reconcile_started) / USEC_PER_MSEC);
+}
+
+/* Asks for the properties of queued sessions while the window has room. */
+static void fetch_more(Logind *logind) {
+        while (logind->fetches_in_flight < FETCHES_IN_FLIGHT_MAX) {
+                _cleanup_(freep) char *logind_session = string_set_pop(&logind->to_fetch);
+
+                if (!logind_session)
+                        break;
+                /* Ended while it waited: SessionRemoved took care of it. */
+                if (!string_set_contains(&logind->live, logind_session))
+                        continue;
+                if (logind_fetch_session(logind, logind->bus, logind_session) >= 0)
+                        logind->fetches_in_flight++;
+        }
+        if (logind->reconciling && logind->fetches_in_flight == 0)
+                reconcile_finish(logind);
+}
+
+int logind_queue_fetch(Logind *logind, const char *logind_session) {
+        if (!string_set_contains(&logind->live, logind_session))
+                return 0;
+        return string_set_add(&logind->to_fetch, logind_session);
+}
+
+void logind_fetch_done(Logind *logind) {
+        /* Answers to a bus we have since replaced may still come in. */
+        if (logind->fetches_in_flight > 0)
+                logind->fetches_in_flight--;
+        fetch_more(logind);
+}
+
 static int on_pending_due(sd_event_source *source, uint64_t usec, void *userdata) {
         Logind *logind = userdata;
         int64_t now = now_usec(CLOCK_MONOTONIC);
@@ -189,11 +233,12 @@ static int on_pending_due(sd_event_source *source, uint64_t usec, void *userdata
                 }
                 if (event.kind == PENDING_REMOVED)
                         session_removed_now(logind, event.logind_session);
-                else if (string_set_contains(&logind->live, event.logind_session))
-                        (void) logind_fetch_session(logind, logind->bus, event.logind_session);
+                else
+                        (void) logind_queue_fetch(logind, event.logind_session);
                 free(event.logind_session);
         }
         logind->pending_count = kept;
+        fetch_more(logind);
         return pending_arm(logind);
 }
 
@@ -281,29 +326,15 @@ static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
         string_set_clear(&recorded);
 
         /* Began while we were not watching, or went "closing": look at each. */
-        logind->reconcile_pending = 0;
+        logind->reconciling = true;
         logind->reconcile_imported = 0;
         for (size_t i = 0; i < logind->live.count; i++)
-                if (logind_fetch_session(logind, logind->bus, logind->live.items[i]) >= 0)
-                        logind->reconcile_pending++;
+                if (logind_queue_fetch(logind, logind->live.items[i]) < 0)
+                        log_warning("out of memory: logind session %s is not reconciled", logind->live.items[i]);
 
         log_info("following systemd-logind: %zu session(s)", logind->live.count);
-        if (logind->reconcile_pending == 0)
-                logind_fetch_done(logind, false);
+        fetch_more(logind);
         return 0;
-}
-
-void logind_fetch_done(Logind *logind, bool counted) {
-        if (counted) {
-                if (logind->reconcile_pending == 0)
-                        return;         /* a fetch after SessionNew, not part of a reconcile */
-                logind->reconcile_pending--;
-                if (logind->reconcile_pending > 0)
-                        return;
-        }
-        log_info("reconciled with systemd-logind: %zu session(s), %u imported, in %.1f ms",
-                 logind->live.count, logind->reconcile_imported,
-                 (double) (now_usec(CLOCK_MONOTONIC) - logind->reconcile_started) / USEC_PER_MSEC);
 }
 
 static int on_terminated(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -391,6 +422,9 @@ static int connect_bus(Logind *logind) {
         int r;
 
         logind->bus = sd_bus_flush_close_unref(logind->bus);
+        /* Whatever was asked of the old bus is asked again after the new list. */
+        logind->fetches_in_flight = 0;
+        string_set_clear(&logind->to_fetch);
         r = sd_bus_open_system(&logind->bus);
         if (r >= 0)
                 r = sd_bus_attach_event(logind->bus, logind->manager->event, SD_EVENT_PRIORITY_NORMAL);
@@ -452,6 +486,7 @@ Logind *logind_free(Logind *logind) {
                 free(logind->pending[i].logind_session);
         free(logind->pending);
         string_set_clear(&logind->live);
+        string_set_clear(&logind->to_fetch);
         sd_event_source_disable_unref(logind->pending_timer);
         sd_event_source_disable_unref(logind->reconnect_timer);
         sd_bus_flush_close_unref(logind->bus);

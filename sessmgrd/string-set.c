@@ -70,6 +70,10 @@ int string_set_remove(StringSet *set, const char *item) {
         return 1;
 }
 
+char *string_set_pop(StringSet *set) {
+        return set->count > 0 ? set->items[--set->count] : NULL;
+}
+
 void string_set_clear(StringSet *set) {
         for (size_t i = 0; i < set->count; i++)
                 free(set->items[i]);

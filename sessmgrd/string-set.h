@@ -18,4 +18,6 @@ bool string_set_contains(const StringSet *set, const char *item);
 int string_set_add(StringSet *set, const char *item);
 /* 1 when removed, 0 when it was not there. */
 int string_set_remove(StringSet *set, const char *item);
+/* Takes out the greatest item and hands it to the caller; NULL when empty. */
+char *string_set_pop(StringSet *set);
 void string_set_clear(StringSet *set);

@@ -80,10 +80,12 @@ class World:
 
     # --- sessmgrd ---------------------------------------------------------
 
-    def start_daemon(self, *extra_arguments, wait=True):
-        # These tests run beside whatever logind the host has, if any: keep it out.
+    def start_daemon(self, *extra_arguments, wait=True, system_bus=None):
+        # These tests run beside whatever logind the host has, if any: keep it out, or
+        # give the daemon a private bus with a stand-in logind on it.
         # The daemon sees the test users too (it names the user who revoked a session).
-        environment = self.wrapper_environment(DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={self.directory}/no-system-bus")
+        environment = self.wrapper_environment(
+            DBUS_SYSTEM_BUS_ADDRESS=system_bus or f"unix:path={self.directory}/no-system-bus")
         environment["LD_PRELOAD"] = f"{PRELOAD_FIRST} libnss_wrapper.so".strip()
         self.daemon = subprocess.Popen(
             VALGRIND + [SESSMGRD, "--socket", self.socket, "--db", self.database, *extra_arguments],
