@@ -9,9 +9,10 @@
 
 /* OpenSession(a{sv} record) -> (t id)           root only
  * CloseSession(t id, s reason) -> ()            root only
- * ListSessions(u uid) -> (aa{sv} records)       own uid; root: any uid, or SESSMGR_UID_ALL
+ * ListSessions(u uid) -> (a(...) records)       own uid; root: any uid, or SESSMGR_UID_ALL;
+ *                                               a(...) is an array of SESSION_RECORD_STRUCT
  * ListHistory(u uid, x since_usec, u limit)
- *     -> (aa{sv} records)                       ended sessions, newest end first; same
+ *     -> (a(...) records)                       ended sessions, newest end first; same
  *                                               rules as ListSessions; limit 0 or above
  *                                               10000 means 10000
  * GetSession(t id) -> (a{sv} record)            owner or root, others get NoSuchSession

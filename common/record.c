@@ -266,6 +266,60 @@ int session_record_read(sd_bus_message *m, SessionRecord *record) {
         return r < 0 ? r : 0;
 }
 
+int session_record_append_struct(sd_bus_message *m, const SessionRecord *record) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'r', SESSION_RECORD_STRUCT_FIELDS);
+        for (size_t i = 0; r >= 0 && i < record_fields_count; i++) {
+                const RecordField *field = &record_fields[i];
+                const void *value = record_field_pointer(record, field);
+
+                if (field->type == FIELD_STRING)
+                        value = *(char *const *) value ?: "";
+                else if (field->type == FIELD_STATE)
+                        value = session_state_to_string(*(const SessionState *) value);
+                r = sd_bus_message_append_basic(m, field_signature(field->type), value);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+/* 1 when a record was read, 0 at the end of the enclosing array, negative errno otherwise. */
+int session_record_read_struct(sd_bus_message *m, SessionRecord *record) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'r', SESSION_RECORD_STRUCT_FIELDS);
+        if (r <= 0)
+                return r;
+        for (size_t i = 0; i < record_fields_count; i++) {
+                const RecordField *field = &record_fields[i];
+                void *p = record_field_pointer(record, field);
+                const char *s;
+
+                if (field->type != FIELD_STRING && field->type != FIELD_STATE) {
+                        r = sd_bus_message_read_basic(m, field_signature(field->type), p);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                if (field->type == FIELD_STRING) {
+                        r = record_set_string((char **) p, s);
+                        if (r < 0)
+                                return r;
+                } else {
+                        *(SessionState *) p = session_state_from_string(s);
+                        if (*(SessionState *) p < 0)
+                                return -EBADMSG;
+                }
+        }
+        r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : 1;
+}
+
 const RecordField *record_field_by_key(const char *key) {
         for (size_t i = 0; i < record_fields_count; i++)
                 if (strcmp(record_fields[i].key, key) == 0)

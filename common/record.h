@@ -71,3 +71,12 @@ int session_record_validate(const SessionRecord *record, const char **ret_reason
 /* a{sv} encoding. Reading skips keys it does not know, so newer peers can add fields. */
 int session_record_append(sd_bus_message *m, const SessionRecord *record);
 int session_record_read(sd_bus_message *m, SessionRecord *record);
+
+/* The struct encoding of the lists (ListSessions, ListHistory): every field in the order
+ * of record_fields[], texts "" when unknown. A list of 1,000 records costs a fraction of
+ * what 1,000 dictionaries do to write and to read. tests/unit/test-record.c checks the
+ * signature against the table. */
+#define SESSION_RECORD_STRUCT_FIELDS "tssussssussquxxsxsssssssst"
+#define SESSION_RECORD_STRUCT "(" SESSION_RECORD_STRUCT_FIELDS ")"
+int session_record_append_struct(sd_bus_message *m, const SessionRecord *record);
+int session_record_read_struct(sd_bus_message *m, SessionRecord *record);

@@ -53,28 +53,34 @@ static int malformed_reply(int r) {
         return log_error_errno(r, "sessmgrd sent a reply this sessmgrctl cannot read: %s", strerror(-r));
 }
 
-/* Reads an aa{sv} reply into an array of records. */
+/* Reads a list reply (an array of record structs) into an array of records. */
 static int read_records(sd_bus_message *reply, SessionRecord **ret, size_t *ret_count) {
         SessionRecord *records = NULL;
-        size_t count = 0;
+        size_t count = 0, allocated = 0;
         int r;
 
-        r = sd_bus_message_enter_container(reply, 'a', "a{sv}");
+        r = sd_bus_message_enter_container(reply, 'a', SESSION_RECORD_STRUCT);
         while (r >= 0) {
-                SessionRecord *grown;
+                if (count == allocated) {
+                        size_t more = allocated ? allocated * 2 : 16;
+                        SessionRecord *grown = reallocarray(records, more, sizeof(*records));
 
-                r = sd_bus_message_at_end(reply, false);
-                if (r != 0)
-                        break;
-                grown = reallocarray(records, count + 1, sizeof(*records));
-                if (!grown) {
-                        r = -ENOMEM;
-                        break;
+                        if (!grown) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        records = grown;
+                        allocated = more;
                 }
-                records = grown;
-                records[count++] = (SessionRecord) SESSION_RECORD_INIT;
-                r = session_record_read(reply, &records[count - 1]);
+                records[count] = (SessionRecord) SESSION_RECORD_INIT;
+                r = session_record_read_struct(reply, &records[count]);
+                if (r <= 0)
+                        break;
+                count++;
         }
+        /* The slot after the last record may hold texts of a record read halfway. */
+        if (count < allocated)
+                session_record_done(&records[count]);
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         if (r < 0) {

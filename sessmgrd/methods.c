@@ -231,16 +231,16 @@ static int check_uid_allowed(const Connection *connection, uint32_t uid, sd_bus_
         return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "You may only list your own sessions.");
 }
 
-/* Answers with the records as aa{sv}, and frees them. */
+/* Answers with the records as an array of structs, and frees them. */
 static int reply_records(Manager *manager, sd_bus_message *message, SessionRecord *records, size_t count) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+                r = sd_bus_message_open_container(reply, 'a', SESSION_RECORD_STRUCT);
         for (size_t i = 0; r >= 0 && i < count; i++)
-                r = session_record_append(reply, &records[i]);
+                r = session_record_append_struct(reply, &records[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         session_record_array_free(records, count);
@@ -475,11 +475,11 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_close_session, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListSessions",
                                 SD_BUS_ARGS("u", uid),
-                                SD_BUS_RESULT("aa{sv}", sessions),
+                                SD_BUS_RESULT("a" SESSION_RECORD_STRUCT, sessions),
                                 method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListHistory",
                                 SD_BUS_ARGS("u", uid, "x", since_usec, "u", limit),
-                                SD_BUS_RESULT("aa{sv}", sessions),
+                                SD_BUS_RESULT("a" SESSION_RECORD_STRUCT, sessions),
                                 method_list_history, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetSession",
                                 SD_BUS_ARGS("t", id),

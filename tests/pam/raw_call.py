@@ -39,6 +39,22 @@ def typed(argument):
     return argument
 
 
+# The fields of a record struct in ListSessions and ListHistory answers, in order
+# (SESSION_RECORD_STRUCT in common/record.h; sessmgrd(8), INTERFACE).
+RECORD_FIELDS = ("id", "logind_session", "boot_id", "uid", "user", "service", "tty", "seat", "vt", "remote_host",
+                 "remote_address", "remote_port", "leader_pid", "login_time_usec", "last_active_usec", "state",
+                 "end_time_usec", "end_reason", "origin", "ttys", "last_active_source", "auth_method", "auth_key",
+                 "display", "desktop", "parent_id")
+ALWAYS_SENT = ("uid", "vt", "leader_pid")
+
+
+def record_as_dict(values):
+    """A record struct as the dictionary GetSession answers: unknown texts and zero numbers
+    left out (uid, vt and leader_pid always there)."""
+    assert len(values) == len(RECORD_FIELDS), f"a record struct has {len(values)} fields"
+    return {key: value for key, value in zip(RECORD_FIELDS, values) if value not in ("", 0) or key in ALWAYS_SENT}
+
+
 def main():
     socket_path, method, signature, arguments = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
     connection = dbus.connection.Connection(f"unix:path={socket_path}")
@@ -47,7 +63,10 @@ def main():
                                          signature, [typed(a) for a in arguments], timeout=10)
         if not isinstance(reply, tuple):
             reply = () if reply is None else (reply,)
-        print(json.dumps({"reply": plain(reply)}))
+        reply = plain(reply)
+        if method in ("ListSessions", "ListHistory"):
+            reply = [[record_as_dict(record) for record in reply[0]]]
+        print(json.dumps({"reply": reply}))
     except dbus.exceptions.DBusException as error:
         print(json.dumps({"error": error.get_dbus_name(), "message": error.get_dbus_message()}))
 

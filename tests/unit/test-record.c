@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "record-fields.h"
 #include "record.h"
 
 /* Records travel inside real sd-bus messages here, built on a real (socketpair) bus. */
@@ -79,6 +80,72 @@ static void test_round_trip(void **state) {
         assert_int_equal(out.login_time_usec, in.login_time_usec);
         assert_int_equal(out.last_active_usec, in.last_active_usec);
         assert_int_equal(out.state, SESSION_CLOSING);
+}
+
+/* The struct signature is written out in record.h; it must follow the field table. */
+static void test_struct_signature_follows_the_table(void **state) {
+        static const char letters[] = {
+                [FIELD_STRING] = 's', [FIELD_STATE] = 's', [FIELD_UINT64] = 't',
+                [FIELD_UINT32] = 'u', [FIELD_UINT16] = 'q', [FIELD_TIME] = 'x',
+        };
+        char signature[64] = {};
+
+        assert_true(record_fields_count < sizeof(signature));
+        for (size_t i = 0; i < record_fields_count; i++)
+                signature[i] = letters[record_fields[i].type];
+        assert_string_equal(signature, SESSION_RECORD_STRUCT_FIELDS);
+}
+
+static void test_struct_round_trip(void **state) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_message(*state);
+        _cleanup_(session_record_done) SessionRecord in = SESSION_RECORD_INIT, first = SESSION_RECORD_INIT,
+                                                    second = SESSION_RECORD_INIT, end = SESSION_RECORD_INIT;
+
+        in.id = 9;
+        in.uid = 0;
+        in.parent_id = 3;
+        in.remote_port = 22;
+        in.end_time_usec = (int64_t) 4102444800 * 1000000;
+        in.state = SESSION_CLOSED;
+        assert_int_equal(record_set_string(&in.user, "root"), 0);
+        assert_int_equal(record_set_string(&in.ttys, "pts/1 pts/2"), 0);
+        assert_int_equal(record_set_string(&in.desktop, "GNOME"), 0);
+
+        assert_true(sd_bus_message_open_container(m, 'a', SESSION_RECORD_STRUCT) >= 0);
+        assert_true(session_record_append_struct(m, &in) >= 0);
+        in.id = 10;
+        assert_true(session_record_append_struct(m, &in) >= 0);
+        assert_true(sd_bus_message_close_container(m) >= 0);
+        seal(m);
+
+        assert_true(sd_bus_message_enter_container(m, 'a', SESSION_RECORD_STRUCT) > 0);
+        assert_int_equal(session_record_read_struct(m, &first), 1);
+        assert_int_equal(session_record_read_struct(m, &second), 1);
+        assert_int_equal(session_record_read_struct(m, &end), 0);
+
+        assert_int_equal(first.id, 9);
+        assert_int_equal(second.id, 10);
+        assert_int_equal(first.uid, 0);
+        assert_int_equal(first.parent_id, 3);
+        assert_int_equal(first.remote_port, 22);
+        assert_int_equal(first.end_time_usec, in.end_time_usec);
+        assert_int_equal(first.state, SESSION_CLOSED);
+        assert_string_equal(first.user, "root");
+        assert_string_equal(first.ttys, "pts/1 pts/2");
+        assert_string_equal(first.desktop, "GNOME");
+        assert_null(first.seat);        /* sent as "", read back as unknown */
+        assert_null(first.logind_session);
+}
+
+static void test_struct_unknown_state_is_refused(void **state) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_message(*state);
+        _cleanup_(session_record_done) SessionRecord in = SESSION_RECORD_INIT, out = SESSION_RECORD_INIT;
+
+        in.state = _SESSION_STATE_MAX;  /* session_state_to_string() gives NULL: sd-bus sends "" */
+        assert_int_equal(record_set_string(&in.user, "alice"), 0);
+        assert_true(session_record_append_struct(m, &in) >= 0);
+        seal(m);
+        assert_int_equal(session_record_read_struct(m, &out), -EBADMSG);
 }
 
 static void append_entry_string(sd_bus_message *m, const char *key, const char *value) {
@@ -191,6 +258,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_wrong_type_is_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_state_is_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_duplicate_keys_do_not_leak, setup, teardown),
+                cmocka_unit_test(test_struct_signature_follows_the_table),
+                cmocka_unit_test_setup_teardown(test_struct_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_struct_unknown_state_is_refused, setup, teardown),
                 cmocka_unit_test(test_validate),
                 cmocka_unit_test(test_state_names),
         };
