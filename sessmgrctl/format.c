@@ -185,41 +185,37 @@ int session_print_details(FILE *output, const SessionRecord *record, bool curren
         return ferror(output) ? -EIO : 0;
 }
 
-static json_object *json_time(int64_t usec) {
+static void write_time(JsonWriter *writer, int64_t usec) {
         char buffer[TIMESTAMP_MAX];
 
-        if (usec <= 0 || !format_timestamp_iso(buffer, usec))
-                return NULL;    /* JSON null: not known, or not yet (end of an open session) */
-        return json_object_new_string(buffer);
+        /* null: not known, or not yet (the end of an open session) */
+        json_string(writer, usec > 0 ? format_timestamp_iso(buffer, usec) : NULL);
 }
 
-static json_object *json_field(const SessionRecord *record, const RecordField *field) {
+static void write_field(JsonWriter *writer, const SessionRecord *record, const RecordField *field) {
         const void *p = record_field_pointer(record, field);
 
         switch (field->type) {
-        case FIELD_STRING: {
-                const char *s = *(char *const *) p;
-                return s ? json_object_new_string(s) : NULL;
+        case FIELD_STRING: json_string(writer, *(char *const *) p); break;
+        case FIELD_STATE:  json_string(writer, session_state_to_string(*(const SessionState *) p)); break;
+        case FIELD_UINT64: json_unsigned(writer, *(const uint64_t *) p); break;
+        case FIELD_UINT32: json_unsigned(writer, *(const uint32_t *) p); break;
+        case FIELD_UINT16: json_unsigned(writer, *(const uint16_t *) p); break;
+        case FIELD_TIME:   json_integer(writer, *(const int64_t *) p); break;
         }
-        case FIELD_STATE:  return json_object_new_string(session_state_to_string(*(const SessionState *) p));
-        case FIELD_UINT64: return json_object_new_uint64(*(const uint64_t *) p);
-        case FIELD_UINT32: return json_object_new_int64(*(const uint32_t *) p);
-        case FIELD_UINT16: return json_object_new_int64(*(const uint16_t *) p);
-        case FIELD_TIME:   return json_object_new_int64(*(const int64_t *) p);
-        }
-        return NULL;
 }
 
-static json_object *terminals_json(const char *ttys) {
-        _cleanup_(freep) char *copy = strdup(ttys ?: "");
-        json_object *array = json_object_new_array();
-        char *state = NULL;
+/* Terminals come as a list in JSON: "pts/3 pts/5" is ["pts/3","pts/5"]. */
+static void write_terminals(JsonWriter *writer, const char *ttys) {
+        json_begin_array(writer);
+        for (const char *p = ttys ?: ""; *p; ) {
+                size_t length = strcspn(p, " ");
 
-        if (!array || !copy)
-                return array;
-        for (char *name = strtok_r(copy, " ", &state); name; name = strtok_r(NULL, " ", &state))
-                json_object_array_add(array, json_object_new_string(name));
-        return array;
+                if (length > 0)
+                        json_string_length(writer, p, length);
+                p += length + strspn(p + length, " ");
+        }
+        json_end_array(writer);
 }
 
 /* Each "x_usec" time also comes as ISO 8601 under "x". */
@@ -236,36 +232,36 @@ static const char *iso_key(const char *usec_key) {
         return NULL;
 }
 
-/* Keys are string constants and each is added once: json-c need neither copy nor look
- * them up (a list of 1,000 sessions spent a third of its time there). */
-static void add(json_object *object, const char *key, json_object *value) {
-        json_object_object_add_ex(object, key, value, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
-}
-
-json_object *session_to_json(const SessionRecord *record, bool current) {
+int session_write_json(JsonWriter *writer, const SessionRecord *record, bool current) {
         _cleanup_(freep) char *device = session_device_text(record);
-        json_object *object = json_object_new_object();
 
-        if (!object || !device)
-                return json_object_put(object), NULL;
+        if (!device)
+                return -ENOMEM;
 
+        json_begin_object(writer);
         for (size_t i = 0; i < record_fields_count; i++) {
                 const RecordField *field = &record_fields[i];
                 const char *iso;
 
-                /* Terminals come as a list in JSON. */
+                json_key(writer, field->key);
                 if (strcmp(field->key, "ttys") == 0) {
-                        add(object, field->key, terminals_json(record->ttys));
+                        write_terminals(writer, record->ttys);
                         continue;
                 }
-                add(object, field->key, json_field(record, field));
-                if (field->type == FIELD_TIME && (iso = iso_key(field->key)))
-                        add(object, iso, json_time(*(const int64_t *) record_field_pointer(record, field)));
+                write_field(writer, record, field);
+                if (field->type == FIELD_TIME && (iso = iso_key(field->key))) {
+                        json_key(writer, iso);
+                        write_time(writer, *(const int64_t *) record_field_pointer(record, field));
+                }
         }
-        add(object, "device", json_object_new_string(device));
-        add(object, "from", json_object_new_string(session_from_text(record)));
-        add(object, "current", json_object_new_boolean(current));
-        return object;
+        json_key(writer, "device");
+        json_string(writer, device);
+        json_key(writer, "from");
+        json_string(writer, session_from_text(record));
+        json_key(writer, "current");
+        json_boolean(writer, current);
+        json_end_object(writer);
+        return 0;
 }
 
 const char *session_last_active_text(char buffer[static LAST_ACTIVE_MAX], const SessionRecord *record, int64_t now) {

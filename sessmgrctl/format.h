@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "json-writer.h"
 #include "record.h"
 #include "time-format.h"
 
@@ -32,4 +32,4 @@ const char *session_last_active_text(char buffer[static LAST_ACTIVE_MAX], const 
 int session_print_details(FILE *output, const SessionRecord *record, bool current);
 
 /* The documented JSON object of one record (see sessmgrctl(1)). */
-json_object *session_to_json(const SessionRecord *record, bool current);
+int session_write_json(JsonWriter *writer, const SessionRecord *record, bool current);

@@ -17,26 +17,25 @@
 /* The reading commands: list, show and history, as tables or JSON. */
 
 /* Indented for a person on a terminal, one line for a pipe (cheaper, and what jq reads). */
-static int json_flags(void) {
-        return isatty(STDOUT_FILENO) ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
-}
-
-static int print_json(json_object *object) {
-        int r = puts(json_object_to_json_string_ext(object, json_flags() |
-                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(object);
-        return r < 0 ? -EIO : 0;
+static void json_writer_for_stdout(JsonWriter *writer) {
+        json_writer_init(writer, stdout, isatty(STDOUT_FILENO));
 }
 
 static int list_as_json(const SessionRecord *records, size_t count, const CurrentSession *current) {
-        json_object *root = json_object_new_object(), *array = json_object_new_array();
+        JsonWriter writer;
+        int r = 0;
 
-        if (!root || !array)
-                return json_object_put(root), json_object_put(array), -ENOMEM;
-        for (size_t i = 0; i < count; i++)
-                json_object_array_add(array, session_to_json(&records[i], session_is_current(&records[i], current)));
-        json_object_object_add(root, "sessions", array);
-        return print_json(root);
+        json_writer_for_stdout(&writer);
+        json_begin_object(&writer);
+        json_key(&writer, "sessions");
+        json_begin_array(&writer);
+        for (size_t i = 0; r >= 0 && i < count; i++)
+                r = session_write_json(&writer, &records[i], session_is_current(&records[i], current));
+        if (r < 0)
+                return log_error_errno(r, "Out of memory.");
+        json_end_array(&writer);
+        json_end_object(&writer);
+        return json_writer_finish(&writer);
 }
 
 /* A table with these headers; without the USER column when only one user's sessions
@@ -200,7 +199,14 @@ int show_session(sd_bus *bus, uint64_t id, bool json) {
                 return r;
 
         current_session_find(&current);
-        if (json)
-                return print_json(session_to_json(&record, session_is_current(&record, &current)));
+        if (json) {
+                JsonWriter writer;
+
+                json_writer_for_stdout(&writer);
+                r = session_write_json(&writer, &record, session_is_current(&record, &current));
+                if (r < 0)
+                        return log_error_errno(r, "Out of memory.");
+                return json_writer_finish(&writer);
+        }
         return session_print_details(stdout, &record, session_is_current(&record, &current));
 }

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "format.h"
+#include "record-fields.h"
 #include "table.h"
 
 static void set(char **field, const char *value) {
@@ -77,6 +79,33 @@ static void test_current_session(void **state) {
         assert_false(session_is_current(&record, &current));
 }
 
+/* Runs write() on a writer into memory and parses the result with json-c. */
+static json_object *written(bool pretty, void (*write)(JsonWriter *writer, const void *data), const void *data,
+                            char **ret_text) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        JsonWriter writer;
+        json_object *parsed;
+
+        assert_non_null(f);
+        json_writer_init(&writer, f, pretty);
+        write(&writer, data);
+        assert_int_equal(json_writer_finish(&writer), 0);
+        fclose(f);
+        assert_int_equal(writer.depth, 0);
+        assert_non_null(parsed = json_tokener_parse(text));
+        if (ret_text)
+                *ret_text = text;
+        else
+                free(text);
+        return parsed;
+}
+
+static void write_session(JsonWriter *writer, const void *record) {
+        assert_int_equal(session_write_json(writer, record, true), 0);
+}
+
 static void test_json_fields(void **state) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         json_object *object, *value;
@@ -86,10 +115,10 @@ static void test_json_fields(void **state) {
         set(&record.user, "alice");
         set(&record.service, "sshd");
         set(&record.remote_address, "203.0.113.7");
+        set(&record.ttys, "pts/3  pts/5");
         record.login_time_usec = 1795848751000123;
 
-        object = session_to_json(&record, true);
-        assert_non_null(object);
+        object = written(false, write_session, &record, NULL);
         assert_true(json_object_object_get_ex(object, "id", &value));
         assert_int_equal(json_object_get_uint64(value), 12);
         assert_true(json_object_object_get_ex(object, "login_time_usec", &value));
@@ -107,7 +136,57 @@ static void test_json_fields(void **state) {
         assert_true(json_object_get_boolean(value));
         assert_true(json_object_object_get_ex(object, "state", &value));
         assert_string_equal(json_object_get_string(value), "active");
+        assert_true(json_object_object_get_ex(object, "ttys", &value));
+        assert_int_equal(json_object_array_length(value), 2);
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(value, 1)), "pts/5");
+        /* Every field of the record, two ISO times, device, from and current. */
+        assert_int_equal(json_object_object_length(object), (int) record_fields_count + 3 + 3);
         json_object_put(object);
+}
+
+static void write_awkward_texts(JsonWriter *writer, const void *data) {
+        json_begin_object(writer);
+        json_key(writer, "quote\"d");
+        json_string(writer, "back\\slash \"quoted\" tab\t line\n bell\a del\x7f Ünïcode ✓");
+        json_key(writer, "empty_array");
+        json_begin_array(writer);
+        json_end_array(writer);
+        json_key(writer, "empty_object");
+        json_begin_object(writer);
+        json_end_object(writer);
+        json_key(writer, "numbers");
+        json_begin_array(writer);
+        json_integer(writer, INT64_MIN);
+        json_unsigned(writer, UINT64_MAX);
+        json_boolean(writer, false);
+        json_string(writer, NULL);
+        json_end_array(writer);
+        json_end_object(writer);
+}
+
+static void test_json_writer_escapes_and_nests(void **state) {
+        for (int pretty = 0; pretty <= 1; pretty++) {
+                char *text = NULL;
+                json_object *object = written(pretty, write_awkward_texts, NULL, &text), *value;
+
+                assert_true(json_object_object_get_ex(object, "quote\"d", &value));
+                assert_string_equal(json_object_get_string(value),
+                                    "back\\slash \"quoted\" tab\t line\n bell\a del\x7f Ünïcode ✓");
+                assert_true(json_object_object_get_ex(object, "empty_array", &value));
+                assert_int_equal(json_object_array_length(value), 0);
+                assert_true(json_object_object_get_ex(object, "numbers", &value));
+                assert_int_equal(json_object_get_int64(json_object_array_get_idx(value, 0)), INT64_MIN);
+                assert_true(json_object_get_uint64(json_object_array_get_idx(value, 1)) == UINT64_MAX);
+                assert_false(json_object_get_boolean(json_object_array_get_idx(value, 2)));
+                assert_null(json_object_array_get_idx(value, 3));
+                assert_non_null(strstr(text, "\\u0007"));     /* control characters escaped */
+                /* One line for a pipe; indented, and empty containers kept short, for a person. */
+                assert_true(pretty ? strstr(text, "\n  \"numbers\": [\n    -9223372036854775808,") != NULL
+                                   : strchr(text, '\n') == text + strlen(text) - 1);
+                assert_true(!pretty || strstr(text, "\"empty_array\": []") != NULL);
+                json_object_put(object);
+                free(text);
+        }
 }
 
 static void test_sanitize_and_width(void **state) {
@@ -145,6 +224,7 @@ int main(void) {
                 cmocka_unit_test(test_from_text),
                 cmocka_unit_test(test_current_session),
                 cmocka_unit_test(test_json_fields),
+                cmocka_unit_test(test_json_writer_escapes_and_nests),
                 cmocka_unit_test(test_sanitize_and_width),
                 cmocka_unit_test(test_table_columns_fit_content),
         };
