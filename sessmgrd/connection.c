@@ -97,16 +97,16 @@ void connection_update_events(Connection *connection) {
                 connection_close(connection);
 }
 
-/* Sees every message that arrived whole: the connection is in use. */
+/* Sees every message that arrived whole: the connection is in use. And the one sd-bus
+ * makes up when the peer hung up (cheaper here than a match rule per connection). */
 static int on_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Connection *connection = userdata;
 
+        if (sd_bus_message_is_signal(message, "org.freedesktop.DBus.Local", "Disconnected") > 0) {
+                connection_close(connection);
+                return 1;
+        }
         connection->last_message_usec = now_usec(CLOCK_MONOTONIC);
-        return 0;
-}
-
-static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        connection_close(userdata);
         return 0;
 }
 
@@ -127,15 +127,10 @@ static int connection_start_bus(Connection *connection, int *fd) {
         r = sd_bus_negotiate_fds(connection->bus, false);
         if (r < 0)
                 return r;
-        r = sd_bus_add_object_vtable(connection->bus, NULL, SESSMGR_OBJECT_PATH, SESSMGR_INTERFACE,
-                                     manager_vtable, connection);
+        r = sd_bus_add_object(connection->bus, NULL, SESSMGR_OBJECT_PATH, manager_dispatch, connection);
         if (r < 0)
                 return r;
         r = sd_bus_add_filter(connection->bus, NULL, on_message, connection);
-        if (r < 0)
-                return r;
-        r = sd_bus_match_signal(connection->bus, NULL, NULL, "/org/freedesktop/DBus/Local",
-                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, connection);
         if (r < 0)
                 return r;
         return sd_bus_start(connection->bus);

@@ -54,4 +54,4 @@ void server_close(Manager *manager);
 void manager_schedule_reap(Manager *manager);
 
 /* methods.c */
-extern const sd_bus_vtable manager_vtable[];
+int manager_dispatch(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -463,35 +463,45 @@ static int method_get_login_notice(sd_bus_message *message, void *userdata, sd_b
         return batch_reply(manager->batch, message, reply);
 }
 
-const sd_bus_vtable manager_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("OpenSession",
-                                SD_BUS_ARGS("a{sv}", record),
-                                SD_BUS_RESULT("t", id),
-                                method_open_session, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("CloseSession",
-                                SD_BUS_ARGS("t", id, "s", reason),
-                                SD_BUS_NO_RESULT,
-                                method_close_session, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListSessions",
-                                SD_BUS_ARGS("u", uid),
-                                SD_BUS_RESULT("a" SESSION_RECORD_STRUCT, sessions),
-                                method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListHistory",
-                                SD_BUS_ARGS("u", uid, "x", since_usec, "u", limit),
-                                SD_BUS_RESULT("a" SESSION_RECORD_STRUCT, sessions),
-                                method_list_history, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetSession",
-                                SD_BUS_ARGS("t", id),
-                                SD_BUS_RESULT("a{sv}", session),
-                                method_get_session, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetLoginNotice",
-                                SD_BUS_ARGS("t", id),
-                                SD_BUS_RESULT("u", other_sessions, "as", places, "b", new_address),
-                                method_get_login_notice, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("AnnounceLogout",
-                                SD_BUS_ARGS("t", id),
-                                SD_BUS_NO_RESULT,
-                                method_announce_logout, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_VTABLE_END
+/* Dispatched by hand rather than through an sd-bus vtable: registering a vtable costs
+ * sd-bus a set of hash table entries on every new connection, a sixth of what a
+ * connection costs sessmgrd, and every login brings two. */
+typedef struct Method {
+        const char *member;
+        const char *signature;
+        sd_bus_message_handler_t handler;
+} Method;
+
+static const Method methods[] = {
+        { "OpenSession",    "a{sv}", method_open_session },
+        { "CloseSession",   "ts",    method_close_session },
+        { "ListSessions",   "u",     method_list_sessions },
+        { "ListHistory",    "uxu",   method_list_history },
+        { "GetSession",     "t",     method_get_session },
+        { "GetLoginNotice", "t",     method_get_login_notice },
+        { "AnnounceLogout", "t",     method_announce_logout },
 };
+
+int manager_dispatch(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *interface = sd_bus_message_get_interface(message), *member = sd_bus_message_get_member(message);
+        int r;
+
+        /* Anything else sd-bus answers itself (Peer.Ping, or "unknown method"). */
+        if (!sd_bus_message_is_method_call(message, NULL, NULL) || !member ||
+            (interface && strcmp(interface, SESSMGR_INTERFACE) != 0))
+                return 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
+                if (strcmp(methods[i].member, member) != 0)
+                        continue;
+                if (!sd_bus_message_has_signature(message, methods[i].signature))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid arguments '%s' to call %s(), expecting '%s'.",
+                                                 sd_bus_message_get_signature(message, true), member,
+                                                 methods[i].signature);
+                r = methods[i].handler(message, userdata, error);
+                /* Answered, or failed: either way not for sd-bus to look further. */
+                return r < 0 || sd_bus_error_is_set(error) ? r : 1;
+        }
+        return 0;
+}

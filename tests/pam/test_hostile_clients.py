@@ -71,3 +71,5 @@ def test_deeply_nested_and_wrong_typed(daemon):
     assert error == "org.freedesktop.DBus.Error.InvalidArgs"
     error, _, _ = daemon.raw_call("ListSessions", "uu", 60001, 1, user="alice")
     assert error == "org.freedesktop.DBus.Error.InvalidArgs"
+    error, _, _ = daemon.raw_call("DropDatabase", "", user="alice")
+    assert error == "org.freedesktop.DBus.Error.UnknownMethod"
