@@ -77,6 +77,20 @@ void session_record_array_free(SessionRecord *records, size_t n) {
         free(records);
 }
 
+SessionRecord *session_record_array_add(SessionRecord **records, size_t *count, size_t *allocated) {
+        if (*count == *allocated) {
+                size_t more = *allocated ? *allocated * 2 : 16;
+                SessionRecord *grown = reallocarray(*records, more, sizeof(SessionRecord));
+
+                if (!grown)
+                        return NULL;
+                *records = grown;
+                *allocated = more;
+        }
+        (*records)[*count] = (SessionRecord) SESSION_RECORD_INIT;
+        return &(*records)[(*count)++];
+}
+
 int record_set_string(char **field, const char *value) {
         char *copy = NULL;
 

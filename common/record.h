@@ -55,6 +55,8 @@ typedef struct SessionRecord {
 
 void session_record_done(SessionRecord *record);
 void session_record_array_free(SessionRecord *records, size_t n);
+/* Appends an empty record to a growing array and returns it; NULL when out of memory. */
+SessionRecord *session_record_array_add(SessionRecord **records, size_t *count, size_t *allocated);
 
 const char *session_state_to_string(SessionState state);
 SessionState session_state_from_string(const char *s);

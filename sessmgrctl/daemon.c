@@ -61,26 +61,15 @@ static int read_records(sd_bus_message *reply, SessionRecord **ret, size_t *ret_
 
         r = sd_bus_message_enter_container(reply, 'a', SESSION_RECORD_STRUCT);
         while (r >= 0) {
-                if (count == allocated) {
-                        size_t more = allocated ? allocated * 2 : 16;
-                        SessionRecord *grown = reallocarray(records, more, sizeof(*records));
+                SessionRecord *record = session_record_array_add(&records, &count, &allocated);
 
-                        if (!grown) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        records = grown;
-                        allocated = more;
-                }
-                records[count] = (SessionRecord) SESSION_RECORD_INIT;
-                r = session_record_read_struct(reply, &records[count]);
+                r = record ? session_record_read_struct(reply, record) : -ENOMEM;
                 if (r <= 0)
                         break;
-                count++;
         }
-        /* The slot after the last record may hold texts of a record read halfway. */
-        if (count < allocated)
-                session_record_done(&records[count]);
+        /* The last slot holds no record: the end of the list, or one read halfway. */
+        if (count > 0 && r <= 0)
+                session_record_done(&records[--count]);
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         if (r < 0) {

@@ -473,19 +473,9 @@ static int collect_rows(Store *store, sqlite3_stmt *statement, SessionRecord **r
         int rc, r = 0;
 
         while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-                if (count == allocated) {
-                        size_t more = allocated ? allocated * 2 : 16;
-                        SessionRecord *grown = reallocarray(records, more, sizeof(*records));
-                        if (!grown) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        records = grown;
-                        allocated = more;
-                }
-                records[count] = (SessionRecord) SESSION_RECORD_INIT;
-                count++;
-                r = read_row(store, statement, &records[count - 1]);
+                SessionRecord *record = session_record_array_add(&records, &count, &allocated);
+
+                r = record ? read_row(store, statement, record) : -ENOMEM;
                 if (r < 0)
                         break;
         }
