@@ -24,18 +24,38 @@ static int split_usec(int64_t usec, time_t *ret_seconds, long *ret_micro) {
         return 0;
 }
 
+static char *put_digits(char *p, unsigned long value, int width) {
+        for (int i = width - 1; i >= 0; i--, value /= 10)
+                p[i] = (char) ('0' + value % 10);
+        return p + width;
+}
+
 const char *format_timestamp_iso(char buf[static TIMESTAMP_MAX], int64_t usec) {
         struct tm tm;
         time_t seconds;
         long micro;
-        size_t n;
+        char *p = buf;
 
-        if (split_usec(usec, &seconds, &micro) < 0 || !gmtime_r(&seconds, &tm))
+        if (split_usec(usec, &seconds, &micro) < 0 || !gmtime_r(&seconds, &tm) || tm.tm_year + 1900 > 9999)
                 return NULL;
-        n = strftime(buf, TIMESTAMP_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (n == 0)
-                return NULL;
-        snprintf(buf + n, TIMESTAMP_MAX - n, ".%06ldZ", micro);
+
+        /* Digit by digit: a JSON list of 1,000 sessions has 2,000 of these, and
+         * strftime() with snprintf() took a fifth of writing it. */
+        p = put_digits(p, (unsigned long) tm.tm_year + 1900, 4);
+        *p++ = '-';
+        p = put_digits(p, (unsigned long) tm.tm_mon + 1, 2);
+        *p++ = '-';
+        p = put_digits(p, (unsigned long) tm.tm_mday, 2);
+        *p++ = 'T';
+        p = put_digits(p, (unsigned long) tm.tm_hour, 2);
+        *p++ = ':';
+        p = put_digits(p, (unsigned long) tm.tm_min, 2);
+        *p++ = ':';
+        p = put_digits(p, (unsigned long) tm.tm_sec, 2);
+        *p++ = '.';
+        p = put_digits(p, (unsigned long) micro, 6);
+        *p++ = 'Z';
+        *p = '\0';
         return buf;
 }
 

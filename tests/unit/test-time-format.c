@@ -19,6 +19,11 @@ static void test_iso_is_utc_with_microseconds(void **state) {
         /* Past 2038: times are 64-bit everywhere. */
         assert_string_equal(format_timestamp_iso(buffer, (int64_t) 4102444800 * USEC_PER_SEC),
                             "2100-01-01T00:00:00.000000Z");
+        assert_string_equal(format_timestamp_iso(buffer, 1),                        /* the first µs */
+                            "1970-01-01T00:00:00.000001Z");
+        assert_string_equal(format_timestamp_iso(buffer, (int64_t) 253402300799 * USEC_PER_SEC + 999999),
+                            "9999-12-31T23:59:59.999999Z");
+        assert_null(format_timestamp_iso(buffer, (int64_t) 253402300800 * USEC_PER_SEC));     /* year 10000 */
         assert_null(format_timestamp_iso(buffer, 0));
         assert_null(format_timestamp_iso(buffer, -5));
 }
