@@ -19,7 +19,7 @@ typedef struct SessionCounters {
         ActivityCounters counters;
         bool seen;              /* in the current full poll */
         bool idle_warned;       /* since its last activity */
-        bool idle_logged_out;   /* asked logind to end it */
+        int64_t idle_logout_asked_usec; /* when logind was last asked to end it, 0: not yet */
 } SessionCounters;
 
 /* Sessions looked at per loop iteration: a poll of 10,000 sessions must not hold up the
@@ -98,7 +98,10 @@ static void apply_idle_policy(Poller *poller, const SessionRecord *record, Sessi
         _cleanup_(freep) char *warning = NULL;
         int r;
 
-        if (counters->idle_logged_out)
+        /* Asked already: logind refused, could not be reached, or is ending it now (then
+         * the session is closing at the next poll and no longer judged). Asked again a
+         * poll later, not at every look (a ListSessions looks too). */
+        if (counters->idle_logout_asked_usec > 0 && now - counters->idle_logout_asked_usec < poller->interval_usec)
                 return;
         switch (idle_judge(&manager->config, record, now, counters->idle_warned)) {
         case IDLE_NOTHING:
@@ -112,7 +115,7 @@ static void apply_idle_policy(Poller *poller, const SessionRecord *record, Sessi
                 break;
         }
 
-        counters->idle_logged_out = true;
+        counters->idle_logout_asked_usec = now;
         log_info("logging out session %llu of %s: idle since %lld s",
                  (unsigned long long) record->id, record->user,
                  (long long) ((now - record->last_active_usec) / USEC_PER_SEC));
@@ -155,8 +158,10 @@ static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
         previous->seen = true;
         first_look = !previous->counters.known;
         moved = activity_judge(&sample, &previous->counters, now, &last_active, &source);
-        if (moved)
+        if (moved) {
                 previous->idle_warned = false;
+                previous->idle_logout_asked_usec = 0;
+        }
         if (moved || !streq_ptr(ttys, record->ttys))
                 (void) save(poller, record, last_active, source, &ttys);
         /* Not at the first look: without a baseline, a session without a terminal has

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A stand-in for systemd-logind on a private bus, for the startup benchmark: it owns
- * org.freedesktop.login1, lists N sessions (ListSessions) and answers their properties
- * (Properties.GetAll on /org/freedesktop/login1/session/ID), nothing else. Connects to
- * DBUS_SYSTEM_BUS_ADDRESS. Usage: bench-fake-logind SESSIONS */
+/* A stand-in for systemd-logind on a private bus, for the startup benchmark and the
+ * tests that need many sessions or a logind that says no: it owns org.freedesktop.login1,
+ * lists N sessions (ListSessions), answers their properties (Properties.GetAll on
+ * /org/freedesktop/login1/session/ID) and takes TerminateSession, refusing the first
+ * REFUSALS calls; each call is printed on stdout ("terminate ID: refused|done"). Connects
+ * to DBUS_SYSTEM_BUS_ADDRESS. Usage: bench-fake-logind SESSIONS [REFUSALS] */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include <systemd/sd-event.h>
 
 static unsigned session_count;
+static unsigned refusals_left;
 
 /* Session "fN" belongs to uid 60000 + N % 1000. */
 static int session_index(const char *path, unsigned *ret) {
@@ -125,9 +129,27 @@ static int method_list_sessions(sd_bus_message *message, void *userdata, sd_bus_
         return r;
 }
 
+static int method_terminate_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *id;
+        bool refuse = refusals_left > 0;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &id);
+        if (r < 0)
+                return r;
+        printf("terminate %s: %s\n", id, refuse ? "refused" : "done");
+        fflush(stdout);
+        if (refuse) {
+                refusals_left--;
+                return sd_bus_error_set(error, "org.freedesktop.DBus.Error.Failed", "Not now.");
+        }
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD("ListSessions", "", "a(susso)", method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("TerminateSession", "s", "", method_terminate_session, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL("SessionNew", "so", 0),
         SD_BUS_SIGNAL("SessionRemoved", "so", 0),
         SD_BUS_VTABLE_END
@@ -138,9 +160,10 @@ int main(int argc, char *argv[]) {
         sd_event *event = NULL;
         int r;
 
-        if (argc != 2)
+        if (argc < 2 || argc > 3)
                 return 2;
         session_count = (unsigned) strtoul(argv[1], NULL, 10);
+        refusals_left = argc == 3 ? (unsigned) strtoul(argv[2], NULL, 10) : 0;
 
         r = sd_event_default(&event);
         if (r >= 0)
