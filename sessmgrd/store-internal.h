@@ -51,3 +51,5 @@ void statement_resetp(sqlite3_stmt **statement);
 int run_update(Store *store, sqlite3_stmt *statement, const char *what);
 /* Reads the current row of a SELECT of all record columns. */
 int read_row(Store *store, sqlite3_stmt *statement, SessionRecord *record);
+/* Steps a bound SELECT of all record columns once: the record, or -ENOENT for no row. */
+int read_one_row(Store *store, sqlite3_stmt *statement, SessionRecord *ret);

@@ -87,17 +87,12 @@ int store_list_open_logind_sessions(Store *store, const char *boot_id, StringSet
 int store_find_by_logind_session(Store *store, const char *logind_session, const char *boot_id, uid_t uid,
                                  SessionRecord *ret) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_FIND_BY_LOGIND];
-        int rc, r;
+        int r;
 
         r = bind_logind(store, statement, logind_session, boot_id);
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(statement, 3, uid) != SQLITE_OK)
                 return store_error(store, SQLITE_MISUSE, "cannot bind");
-        rc = sqlite3_step(statement);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return store_error(store, rc, "cannot read a session");
-        return read_row(store, statement, ret);
+        return read_one_row(store, statement, ret);
 }

@@ -351,6 +351,16 @@ int read_row(Store *store, sqlite3_stmt *statement, SessionRecord *record) {
         return 0;
 }
 
+int read_one_row(Store *store, sqlite3_stmt *statement, SessionRecord *ret) {
+        int rc = sqlite3_step(statement);
+
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_error(store, rc, "cannot read a session");
+        return read_row(store, statement, ret);
+}
+
 /* Binds every field but the id to ?1 … ?N-1, in the order of record-fields.h. */
 static int bind_fields(Store *store, sqlite3_stmt *statement, const SessionRecord *record) {
         for (size_t i = 1; i < record_fields_count; i++) {
@@ -452,19 +462,13 @@ int store_delete_history(Store *store, int64_t ended_before_usec, uint32_t limit
 
 int store_get_session(Store *store, uint64_t id, SessionRecord *ret) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_GET];
-        int rc;
 
         if (id > INT64_MAX)
                 return -ENOENT;
         if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK)
                 return store_error(store, SQLITE_MISUSE, "cannot bind");
 
-        rc = sqlite3_step(statement);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return store_error(store, rc, "cannot read a session");
-        return read_row(store, statement, ret);
+        return read_one_row(store, statement, ret);
 }
 
 /* Steps a bound SELECT of whole records to its end. */
