@@ -7,20 +7,11 @@ import json
 import time
 
 from remote_shell import RemoteShell
-
-
-def wait_until(condition, timeout=15, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
+from waiting import wait_until
 
 ACTIVITY_SOURCE_SCRIPT = """#!/usr/bin/python3
 import sqlite3, sys
+
 database = sqlite3.connect("file:/var/lib/sessmgr/sessions.db?mode=ro", uri=True)
 row = database.execute("SELECT last_active_source FROM sessions WHERE logind_session = ? AND state = 'active'",
                        (sys.argv[1],)).fetchone()
@@ -48,7 +39,7 @@ def ttys_of(box, user, logind_session):
 
 def test_typing_moves_last_active_and_idling_does_not(box):
     shell = RemoteShell(box, "alice")
-    first = wait_until(lambda: ttys_of(box, "alice", shell.logind_session), what="the pty")
+    first = wait_until(lambda: ttys_of(box, "alice", shell.logind_session), timeout=15, what="the pty")
     record = session(box, "alice", shell.logind_session)
     assert len(first) == 1 and first[0].startswith("pts/")
     assert record["device"] == f"sshd {first[0]}"
@@ -77,7 +68,7 @@ def test_sessions_without_terminal_by_process_activity(box):
     (busy_id,) = set(box.wait_for_sessions("alice", 2)) - {sleeping_id}
 
     wait_until(lambda: session(box, "alice", sleeping_id) and session(box, "alice", busy_id),
-               what="both logins to be recorded")           # that look is the baseline too
+               timeout=15, what="both logins to be recorded")  # that look is the baseline too
     time.sleep(3)
     looked_at = time.time()
     quiet, working = session(box, "alice", sleeping_id), session(box, "alice", busy_id)
@@ -104,7 +95,7 @@ def test_poller_updates_without_anyone_asking(box):
     # Read straight from the database: no list request triggers a look.
     box.write_file("/usr/local/bin/activity-source", ACTIVITY_SOURCE_SCRIPT, mode=0o755)
     wait_until(lambda: box.run(["activity-source", busy_id], check=False).stdout.strip() == "process-activity",
-               what="the poller to see the busy session")
+               timeout=15, what="the poller to see the busy session")
     busy.close()
 
 
@@ -112,11 +103,11 @@ def test_multiplexed_connection_lists_both_terminals(box):
     control = ["-o", "ControlMaster=auto", "-o", "ControlPath=/tmp/sessmgr-test-%r@%h", "-o", "ControlPersist=60"]
     first = box.ssh_background("alice", "exec bash --norc", tty=True, options=control)
     logind_id = box.wait_for_sessions("alice", 1)[0]
-    wait_until(lambda: len(ttys_of(box, "alice", logind_id)) == 1, what="the first pty")
+    wait_until(lambda: len(ttys_of(box, "alice", logind_id)) == 1, timeout=15, what="the first pty")
     second = box.ssh_background("alice", "exec bash --norc", tty=True, options=control)
     # Still one SSH connection, one logind session, now with two terminals.
     ttys = wait_until(lambda: (lambda t: t if len(t) == 2 else None)(ttys_of(box, "alice", logind_id)),
-                      what="the second pty of the multiplexed connection")
+                      timeout=15, what="the second pty of the multiplexed connection")
     assert box.wait_for_sessions("alice", 1) == [logind_id]
     assert all(t.startswith("pts/") for t in ttys)
     assert session(box, "alice", logind_id)["device"] == "sshd " + ",".join(ttys)
@@ -129,7 +120,7 @@ def test_key_login_records_method_and_fingerprint(box):
     logind_id = box.wait_for_sessions("alice", 1)[0]
     fingerprint = box.run("ssh-keygen -lf /home/alice/.ssh/id_ed25519.pub").stdout.split()[1]
     record = wait_until(lambda: (lambda s: s if s and s["auth_method"] else None)(session(box, "alice", logind_id)),
-                        what="the authentication method")
+                        timeout=15, what="the authentication method")
     assert record["auth_method"] == "publickey"
     assert record["auth_key"] == f"ED25519 {fingerprint}"
     shown = box.run(["sessmgrctl", "show", str(record["id"])]).stdout

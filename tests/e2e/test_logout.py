@@ -8,18 +8,9 @@ import time
 from pathlib import Path
 
 from remote_shell import RemoteShell
+from waiting import wait_until
 
 RAW_CALL = Path(__file__).resolve().parents[1] / "pam" / "raw_call.py"
-
-
-def wait_until(condition, timeout=10, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def records(box, *arguments):

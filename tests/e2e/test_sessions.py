@@ -3,17 +3,8 @@
 recorded by the socket-activated sessmgrd, listed by sessmgrctl for their owner."""
 
 import json
-import time
 
-
-def wait_until(condition, timeout=10, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from waiting import wait_until
 
 
 def uid_of(box, user):
