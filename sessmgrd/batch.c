@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "events.h"
 #include "log.h"
 #include "macro.h"
 #include "protocol.h"
@@ -24,6 +25,8 @@ struct Batch {
         sd_event_source *commit_source;
         PendingReply pending[BATCH_REPLIES_MAX];
         size_t count;
+        JournalEntry **events;
+        size_t event_count, event_allocated;
 };
 
 static void pending_reply_drop(PendingReply *pending) {
@@ -37,6 +40,44 @@ static void send_or_log(sd_bus_message *message) {
         /* The caller may have given up and closed its connection: nothing to do then. */
         if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
                 log_debug_errno(r, "cannot send reply: %s", strerror(-r));
+}
+
+/* After the replies: a caller waiting for its login matters more than the journal. */
+static void send_events(Batch *batch) {
+        for (size_t i = 0; i < batch->event_count; i++) {
+                journal_entry_send(batch->events[i]);
+                batch->events[i] = journal_entry_free(batch->events[i]);
+        }
+        batch->event_count = 0;
+}
+
+static void drop_events(Batch *batch) {
+        for (size_t i = 0; i < batch->event_count; i++)
+                batch->events[i] = journal_entry_free(batch->events[i]);
+        batch->event_count = 0;
+}
+
+void batch_event(Batch *batch, JournalEntry *entry) {
+        if (!entry)
+                return;
+        if (!batch || !store_in_transaction(batch->store)) {
+                journal_entry_send(entry);
+                journal_entry_free(entry);
+                return;
+        }
+        if (batch->event_count == batch->event_allocated) {
+                size_t allocated = batch->event_allocated > 0 ? batch->event_allocated * 2 : 64;
+                JournalEntry **events = reallocarray(batch->events, allocated, sizeof(*events));
+
+                if (!events) {
+                        log_debug("out of memory: a journal event is dropped");
+                        journal_entry_free(entry);
+                        return;
+                }
+                batch->events = events;
+                batch->event_allocated = allocated;
+        }
+        batch->events[batch->event_count++] = entry;
 }
 
 static void fail_all(Batch *batch, int error) {
@@ -72,6 +113,7 @@ int batch_flush(Batch *batch) {
         if (batch->count > 0 && batch->after_send)
                 batch->after_send(batch->userdata);
         batch->count = 0;
+        send_events(batch);
         return 0;
 }
 
@@ -110,6 +152,8 @@ Batch *batch_free(Batch *batch) {
         if (!batch)
                 return NULL;
         (void) batch_flush(batch);
+        drop_events(batch);
+        free(batch->events);
         sd_event_source_disable_unref(batch->commit_source);
         free(batch);
         return NULL;
@@ -142,5 +186,6 @@ int batch_reply(Batch *batch, sd_bus_message *call, sd_bus_message *reply) {
 void batch_abort(Batch *batch, int error) {
         store_rollback(batch->store);
         fail_all(batch, error);
+        drop_events(batch);
         (void) sd_event_source_set_enabled(batch->commit_source, SD_EVENT_OFF);
 }

@@ -11,6 +11,7 @@
  * and a login storm costs one fsync per turn instead of one per login. */
 
 typedef struct Batch Batch;
+typedef struct JournalEntry JournalEntry;
 
 /* after_send runs once replies went out from the commit (the connections must learn
  * that they may have output waiting). */
@@ -25,7 +26,11 @@ int batch_begin(Batch *batch);
  * computed inside an uncommitted transaction must not escape before it is durable). */
 int batch_reply(Batch *batch, sd_bus_message *call, sd_bus_message *reply);
 
-/* A write failed: roll back and answer every waiting call with an error. */
+/* Takes the journal entry: sent after the commit (at once if no transaction is open or
+ * batch is NULL), dropped if the transaction is rolled back. */
+void batch_event(Batch *batch, JournalEntry *entry);
+
+/* A write failed: roll back, answer every waiting call with an error, drop the events. */
 void batch_abort(Batch *batch, int error);
 
 /* Commits and sends the waiting replies now. */

@@ -13,27 +13,34 @@
 #include "macro.h"
 
 #define FIELDS_MAX 16
+/* An entry quotes a record's strings (each at most RECORD_STRING_MAX bytes) nine times at
+ * most, an end reason twice: a valid record always fits. */
+#define TEXT_MAX (16 * RECORD_STRING_MAX)
 
-/* A journal entry being put together, field by field. */
-typedef struct Entry {
+/* One journal entry, its fields formatted into one block: an event costs one allocation,
+ * not one per field. */
+struct JournalEntry {
         struct iovec fields[FIELDS_MAX];
         size_t count;
-} Entry;
+        size_t used;
+        char text[TEXT_MAX];
+};
 
 _printf_(2, 3)
-static void add(Entry *entry, const char *format, ...) {
-        char *text = NULL;
+static void add(JournalEntry *entry, const char *format, ...) {
+        size_t room = sizeof(entry->text) - entry->used;
         va_list ap;
         int n;
 
         if (entry->count == FIELDS_MAX)
                 return;
         va_start(ap, format);
-        n = vasprintf(&text, format, ap);
+        n = vsnprintf(entry->text + entry->used, room, format, ap);
         va_end(ap);
-        if (n < 0)
-                return;
-        entry->fields[entry->count++] = (struct iovec) { .iov_base = text, .iov_len = (size_t) n };
+        if (n < 0 || (size_t) n >= room)
+                return;         /* a field cut short would say something else: leave it out */
+        entry->fields[entry->count++] = (struct iovec) { .iov_base = entry->text + entry->used, .iov_len = (size_t) n };
+        entry->used += (size_t) n + 1;
 }
 
 static const char *from_of(const SessionRecord *record) {
@@ -41,7 +48,7 @@ static const char *from_of(const SessionRecord *record) {
 }
 
 /* The fields every event of a session has. */
-static void add_session(Entry *entry, const SessionRecord *record) {
+static void add_session(JournalEntry *entry, const SessionRecord *record) {
         add(entry, "PRIORITY=%i", LOG_INFO);
         add(entry, "SESSMGR_SESSION=%" PRIu64, record->id);
         add(entry, "SESSMGR_USER=%s", record->user);
@@ -53,34 +60,43 @@ static void add_session(Entry *entry, const SessionRecord *record) {
         add(entry, "SESSMGR_LOGIND_SESSION=%s", record->logind_session ?: "");
 }
 
-static void send_entry(Entry *entry) {
+void journal_entry_send(JournalEntry *entry) {
         (void) sd_journal_sendv(entry->fields, (int) entry->count);
-        for (size_t i = 0; i < entry->count; i++)
-                free(entry->fields[i].iov_base);
 }
 
-void event_login(const SessionRecord *record) {
-        Entry entry = {};
+JournalEntry *journal_entry_free(JournalEntry *entry) {
+        free(entry);
+        return NULL;
+}
 
-        add(&entry, "MESSAGE_ID=" EVENT_LOGIN);
-        add(&entry, "MESSAGE=%s logged in from %s (%s, session %" PRIu64 ")",
+void event_login(Batch *batch, const SessionRecord *record) {
+        JournalEntry *entry = malloc(sizeof(*entry));
+
+        if (!entry)
+                return;
+        entry->count = entry->used = 0;
+        add(entry, "MESSAGE_ID=" EVENT_LOGIN);
+        add(entry, "MESSAGE=%s logged in from %s (%s, session %" PRIu64 ")",
             record->user, from_of(record), record->service ?: "unknown", record->id);
-        add_session(&entry, record);
-        send_entry(&entry);
+        add_session(entry, record);
+        batch_event(batch, entry);
 }
 
-void event_end(const SessionRecord *record) {
+void event_end(Batch *batch, const SessionRecord *record) {
         const char *reason = record->end_reason ?: "logout";
         int64_t duration = record->end_time_usec > record->login_time_usec ?
                            record->end_time_usec - record->login_time_usec : 0;
-        Entry entry = {};
+        JournalEntry *entry = malloc(sizeof(*entry));
 
-        add(&entry, "MESSAGE_ID=%s", strncmp(reason, "revoked", 7) == 0 ? EVENT_REVOKE :
-                                     strcmp(reason, "idle") == 0 ? EVENT_IDLE : EVENT_LOGOUT);
-        add(&entry, "MESSAGE=session %" PRIu64 " of %s from %s ended: %s",
+        if (!entry)
+                return;
+        entry->count = entry->used = 0;
+        add(entry, "MESSAGE_ID=%s", strncmp(reason, "revoked", 7) == 0 ? EVENT_REVOKE :
+                                    strcmp(reason, "idle") == 0 ? EVENT_IDLE : EVENT_LOGOUT);
+        add(entry, "MESSAGE=session %" PRIu64 " of %s from %s ended: %s",
             record->id, record->user, from_of(record), reason);
-        add_session(&entry, record);
-        add(&entry, "SESSMGR_END_REASON=%s", reason);
-        add(&entry, "SESSMGR_DURATION_USEC=%" PRIi64, duration);
-        send_entry(&entry);
+        add_session(entry, record);
+        add(entry, "SESSMGR_END_REASON=%s", reason);
+        add(entry, "SESSMGR_DURATION_USEC=%" PRIi64, duration);
+        batch_event(batch, entry);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "batch.h"
 #include "record.h"
 
 /* Structured journal events, so existing log pipelines can collect the sessions of a
@@ -14,6 +15,12 @@
 #define EVENT_REVOKE "4511915030ee4e729dbeea54bfa2e0ab"        /* ended through sessmgrctl logout */
 #define EVENT_IDLE   "dd5956174e2049febdd9fa049077f34e"        /* ended by the idle logout policy */
 
-void event_login(const SessionRecord *record);
+/* Built at once, sent by the batch once the change they tell of is committed (at once
+ * when batch is NULL or no transaction is open): the journal never reports a login or an
+ * end the database rolled back. */
+void event_login(Batch *batch, const SessionRecord *record);
 /* The record as stored after its end; the kind follows its end reason. */
-void event_end(const SessionRecord *record);
+void event_end(Batch *batch, const SessionRecord *record);
+
+void journal_entry_send(JournalEntry *entry);
+JournalEntry *journal_entry_free(JournalEntry *entry);

@@ -93,7 +93,7 @@ static void session_removed_now(Logind *logind, const char *logind_session) {
                 if (records[i].end_reason)
                         continue;       /* its end was reported (and logged) by PAM */
                 if (store_get_session(manager->store, records[i].id, &ended) >= 0)
-                        event_end(&ended);
+                        event_end(manager->batch, &ended);
         }
         session_record_array_free(records, count);
 }
@@ -140,7 +140,7 @@ void logind_import(Logind *logind, SessionRecord *record) {
         /* One at a time as logins begin; a reconcile importing thousands at start says
          * so in one line ("reconciled ..."), not in thousands of events. */
         if (!logind->reconciling)
-                event_login(record);
+                event_login(manager->batch, record);
         log_debug("imported logind session %s of %s (%s) as session %llu: it was not recorded through PAM",
                   record->logind_session, record->user, record->service ?: "unknown service",
                   (unsigned long long) record->id);

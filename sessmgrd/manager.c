@@ -94,7 +94,7 @@ static int close_previous_boots(Manager *manager) {
                 _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
 
                 if (!records[i].end_reason && store_get_session(manager->store, records[i].id, &ended) >= 0)
-                        event_end(&ended);
+                        event_end(NULL, &ended);
         }
         session_record_array_free(records, count);
         return 0;

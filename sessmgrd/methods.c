@@ -155,7 +155,7 @@ static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_e
         log_debug("session %" PRIu64 " opened: user %s, service %s, logind session %s",
                   record.id, record.user, record.service ?: "-", record.logind_session ?: "-");
         if (!adopted)           /* the import was logged already */
-                event_login(&record);
+                event_login(manager->batch, &record);
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
@@ -170,7 +170,7 @@ static void emit_end(Manager *manager, uint64_t id) {
         _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
 
         if (store_get_session(manager->store, id, &ended) >= 0)
-                event_end(&ended);
+                event_end(manager->batch, &ended);
 }
 
 static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
