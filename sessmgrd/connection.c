@@ -55,6 +55,8 @@ static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userda
 static int on_time(sd_event_source *source, uint64_t usec, void *userdata) {
         Connection *connection = userdata;
 
+        connection->timer_usec = UINT64_MAX;    /* a oneshot source is off once it fired */
+
         /* Only here, not when data arrives: a message just in time is still served. */
         if (now_usec(CLOCK_MONOTONIC) >= connection->last_message_usec + IDLE_USEC) {
                 log_debug("closing connection of uid %u: no message for %d s",
@@ -78,11 +80,20 @@ void connection_update_events(Connection *connection) {
                 return;
 
         /* Edge-triggered: we read until sd-bus finds nothing more, so a connection is not
-         * reported again on every loop iteration while others are being served. */
+         * reported again on every loop iteration while others are being served. Nor is it
+         * re-registered unless what it waits for changed: sd-event would make an epoll_ctl()
+         * of every such call, two per message. */
         events = sd_bus_get_events(connection->bus);
-        if (events < 0 || sd_event_source_set_io_events(connection->io_source, (uint32_t) events | EPOLLET) < 0) {
+        if (events < 0) {
                 connection_close(connection);
                 return;
+        }
+        if ((uint32_t) events != connection->io_events) {
+                if (sd_event_source_set_io_events(connection->io_source, (uint32_t) events | EPOLLET) < 0) {
+                        connection_close(connection);
+                        return;
+                }
+                connection->io_events = (uint32_t) events;
         }
 
         if (!connection->more_work) {
@@ -92,9 +103,16 @@ void connection_update_events(Connection *connection) {
                 if (r <= 0 || until > idle_deadline)
                         until = idle_deadline;
         }
+        /* A timer already due earlier stays: on_time() finds the connection busy and sets
+         * it again. Moving it on every message would cost more than that. */
+        if (until >= connection->timer_usec)
+                return;
         if (sd_event_source_set_time(connection->time_source, until) < 0 ||
-            sd_event_source_set_enabled(connection->time_source, SD_EVENT_ONESHOT) < 0)
+            sd_event_source_set_enabled(connection->time_source, SD_EVENT_ONESHOT) < 0) {
                 connection_close(connection);
+                return;
+        }
+        connection->timer_usec = until;
 }
 
 /* Sees every message that arrived whole: the connection is in use. And the one sd-bus
@@ -161,6 +179,7 @@ int connection_new(Manager *manager, int *fd, const struct ucred *credentials, C
                 .peer_uid = credentials->uid,
                 .peer_pid = credentials->pid,
                 .last_message_usec = now_usec(CLOCK_MONOTONIC),
+                .timer_usec = UINT64_MAX,
                 .next = manager->connections,
         };
         if (manager->connections)

@@ -20,6 +20,8 @@ struct Connection {
 
         sd_event_source *io_source;
         sd_event_source *time_source;
+        uint32_t io_events;             /* as last given to io_source */
+        uint64_t timer_usec;            /* when time_source fires, UINT64_MAX while it is off */
         int64_t last_message_usec;      /* CLOCK_MONOTONIC: accept, then each whole message */
         bool more_work;         /* processing was cut short to let others run */
         bool closed;            /* waiting to be freed by the manager */
