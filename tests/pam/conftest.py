@@ -94,6 +94,15 @@ class World:
             self.wait_for_socket()
         return self.daemon
 
+    def start_daemon_in_namespace(self, setup):
+        """sessmgrd in a private mount namespace prepared by the shell commands in setup
+        (a read-only or tiny database directory, a journal socket of the test's own)."""
+        self.daemon = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c", f"{setup} && exec {SESSMGRD} --socket {self.socket} --db {self.database}"],
+            stdout=subprocess.DEVNULL, stderr=open(self.daemon_log, "ab"),
+            env=self.wrapper_environment(LD_PRELOAD="", DBUS_SYSTEM_BUS_ADDRESS="unix:path=/none"))
+        return self.daemon
+
     def wait_for_socket(self, timeout=60 if VALGRIND else 10):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

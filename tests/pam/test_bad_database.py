@@ -8,18 +8,6 @@ import hashlib
 import signal
 import subprocess
 
-from conftest import SESSMGRD
-
-
-def start_in_namespace(world, setup):
-    """sessmgrd in a mount namespace prepared by the shell commands in setup."""
-    log = open(world.daemon_log, "ab")
-    world.daemon = subprocess.Popen(
-        ["unshare", "-m", "sh", "-c", f"{setup} && exec {SESSMGRD} --socket {world.socket} --db {world.database}"],
-        stdout=subprocess.DEVNULL, stderr=log, env=world.wrapper_environment(LD_PRELOAD="",
-                                                                            DBUS_SYSTEM_BUS_ADDRESS="unix:path=/none"))
-    return world.daemon
-
 
 def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -37,7 +25,7 @@ def test_read_only_database_is_refused_and_logins_go_on(world):
     make_database(world, 3)
     before = digest(world.database)
     directory = world.database.parent
-    daemon = start_in_namespace(world, f"mount --bind {directory} {directory} && mount -o remount,bind,ro {directory}")
+    daemon = world.start_daemon_in_namespace(f"mount --bind {directory} {directory} && mount -o remount,bind,ro {directory}")
     assert daemon.wait(timeout=10) == 1
     assert "read-only" in world.daemon_log.read_text()
     world.daemon = None
@@ -53,7 +41,7 @@ def test_full_disk(world):
     # A 1 MiB file system: room for the schema and a few sessions, not for a ballast file.
     setup = (f"mount -t tmpfs -o size=1m tmpfs {directory} && "
              f"dd if=/dev/zero of={directory}/ballast bs=4k count=200 status=none")
-    start_in_namespace(world, setup)
+    world.start_daemon_in_namespace(setup)
     world.wait_for_socket()
 
     # Fill what is left; then every login must still go through, within the timeout.

@@ -8,8 +8,6 @@ import socket
 import subprocess
 import time
 
-from conftest import SESSMGRD
-
 LOGIN = "5abcfe7cc2f44b76bab9609d24fd856c"
 LOGOUT = "a7d81171488a4bff85de41be11c47acd"
 
@@ -40,13 +38,10 @@ class Journal:
 
 def start(world, journal_path, extra_setup=""):
     world.database.parent.mkdir(mode=0o700, exist_ok=True)
-    setup = ("mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal && "
-             f"touch /run/systemd/journal/socket && mount --bind {journal_path} /run/systemd/journal/socket"
-             + extra_setup)
-    world.daemon = subprocess.Popen(
-        ["unshare", "-m", "sh", "-c", f"{setup} && exec {SESSMGRD} --socket {world.socket} --db {world.database}"],
-        stdout=subprocess.DEVNULL, stderr=open(world.daemon_log, "ab"),
-        env=world.wrapper_environment(LD_PRELOAD="", DBUS_SYSTEM_BUS_ADDRESS="unix:path=/none"))
+    world.start_daemon_in_namespace(
+        "mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal && "
+        f"touch /run/systemd/journal/socket && mount --bind {journal_path} /run/systemd/journal/socket"
+        + extra_setup)
     world.wait_for_socket()
 
 

@@ -21,16 +21,23 @@ def add_rows(database, count, state, ended_days_ago, tag):
                        [(tag, end - DAY, end - DAY, state, end if state == "closed" else 0, ) for _ in range(count)])
 
 
-def test_retention_deletes_exactly_the_old_history(world):
+def start_with_history(world, retention_days, *rows):
+    """sessmgrd started with RetentionDays= on a database it made, holding rows: (count,
+    state, ended days ago, tty) each."""
     world.start_daemon()                    # creates the schema
     world.stop_daemon()
-    add_rows(world.database, 1203, "closed", 100, "old")       # more than two steps of 500
-    add_rows(world.database, 5, "closed", 29.9, "recent")
-    add_rows(world.database, 1, "closed", 0.01, "today")
+    for row in rows:
+        add_rows(world.database, *row)
     config = world.directory / "sessmgrd.conf"
-    config.write_text("[History]\nRetentionDays=30\n")
-
+    config.write_text(f"[History]\nRetentionDays={retention_days}\n")
     world.start_daemon("--config", config)
+
+
+def test_retention_deletes_exactly_the_old_history(world):
+    start_with_history(world, 30,
+                       (1203, "closed", 100, "old"),         # more than two steps of 500
+                       (5, "closed", 29.9, "recent"),
+                       (1, "closed", 0.01, "today"))
     deadline = time.monotonic() + 20
     while "deleted 1203 ended session(s) older than 30 days" not in world.daemon_log.read_text():
         assert time.monotonic() < deadline, world.daemon_log.read_text()
@@ -43,13 +50,8 @@ def test_retention_deletes_exactly_the_old_history(world):
 
 
 def test_open_sessions_are_never_deleted(world):
-    world.start_daemon()
-    world.stop_daemon()
     # An ancient ended session goes; the session open meanwhile stays, whatever its age.
-    add_rows(world.database, 1, "closed", 400, "ancient")
-    config = world.directory / "sessmgrd.conf"
-    config.write_text("[History]\nRetentionDays=30\n")
-    world.start_daemon("--config", config)
+    start_with_history(world, 30, (1, "closed", 400, "ancient"))
     world.login("alice", "open_session", items=["tty=pts/1"])
     time.sleep(2)
     with sqlite3.connect(world.database) as db:
@@ -58,12 +60,7 @@ def test_open_sessions_are_never_deleted(world):
 
 
 def test_keep_forever(world):
-    world.start_daemon()
-    world.stop_daemon()
-    add_rows(world.database, 3, "closed", 4000, "very-old")
-    config = world.directory / "sessmgrd.conf"
-    config.write_text("[History]\nRetentionDays=0\n")
-    world.start_daemon("--config", config)
+    start_with_history(world, 0, (3, "closed", 4000, "very-old"))
     time.sleep(2)
     with sqlite3.connect(world.database) as db:
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (3,)
