@@ -69,12 +69,19 @@ JournalEntry *journal_entry_free(JournalEntry *entry) {
         return NULL;
 }
 
+static JournalEntry *entry_new(void) {
+        JournalEntry *entry = malloc(sizeof(*entry));      /* no calloc: the text is written as it goes */
+
+        if (entry)
+                entry->count = entry->used = 0;
+        return entry;
+}
+
 void event_login(Batch *batch, const SessionRecord *record) {
-        JournalEntry *entry = malloc(sizeof(*entry));
+        JournalEntry *entry = entry_new();
 
         if (!entry)
                 return;
-        entry->count = entry->used = 0;
         add(entry, "MESSAGE_ID=" EVENT_LOGIN);
         add(entry, "MESSAGE=%s logged in from %s (%s, session %" PRIu64 ")",
             record->user, from_of(record), record->service ?: "unknown", record->id);
@@ -86,11 +93,10 @@ void event_end(Batch *batch, const SessionRecord *record) {
         const char *reason = record->end_reason ?: "logout";
         int64_t duration = record->end_time_usec > record->login_time_usec ?
                            record->end_time_usec - record->login_time_usec : 0;
-        JournalEntry *entry = malloc(sizeof(*entry));
+        JournalEntry *entry = entry_new();
 
         if (!entry)
                 return;
-        entry->count = entry->used = 0;
         add(entry, "MESSAGE_ID=%s", strncmp(reason, "revoked", 7) == 0 ? EVENT_REVOKE :
                                     strcmp(reason, "idle") == 0 ? EVENT_IDLE : EVENT_LOGOUT);
         add(entry, "MESSAGE=session %" PRIu64 " of %s from %s ended: %s",
