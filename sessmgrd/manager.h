@@ -53,5 +53,5 @@ int server_listen(Manager *manager, const char *socket_path);
 void server_close(Manager *manager);
 void manager_schedule_reap(Manager *manager);
 
-/* methods.c */
+/* dispatch.c */
 int manager_dispatch(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -7,46 +7,28 @@
 
 #include <systemd/sd-login.h>
 
+#include "dispatch.h"
 #include "events.h"
 #include "log.h"
 #include "manager.h"
+#include "peer.h"
 #include "protocol.h"
 #include "time-format.h"
 
-/* The methods of org.sessmgr.Manager1. Who may do what is decided by the peer's uid as
- * the kernel reported it at accept time (Connection.peer_uid), never by message content:
- * writes are for root only; a user reads only their own sessions, and a session of
- * someone else gets the very same answer as one that does not exist. */
+/* The methods of org.sessmgr.Manager1 and the table that declares who may call each
+ * (dispatch.c enforces it before a handler runs): writes are for root only; a user reads
+ * only their own sessions, and a session of someone else gets the very same answer as
+ * one that does not exist. */
 
 #define END_REASON_MAX 64
 #define HISTORY_LIMIT_MAX 10000
 #define REFRESH_ON_LIST_MAX 256
 #define NOTICE_PLACES_MAX 3
 
-static bool peer_is_root(const Connection *connection) {
-        return connection->peer_uid == 0;
-}
-
-static int refuse_unless_root(const Connection *connection, sd_bus_error *error, const char *what) {
-        if (peer_is_root(connection))
-                return 0;
-        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may %s.", what);
-}
-
-#define RECORDING "record the start or end of a session"
-
 static int store_failed(Manager *manager, int r, sd_bus_error *error) {
         batch_abort(manager->batch, r);
         return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
                                  "The session database could not be written: %s", strerror(-r));
-}
-
-static int store_read_failed(int r, sd_bus_error *error) {
-        return sd_bus_error_setf(error, SESSMGR_ERROR_STORE, "The session database could not be read: %s", strerror(-r));
-}
-
-static int no_such_session(uint64_t id, sd_bus_error *error) {
-        return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "No session %" PRIu64 ".", id);
 }
 
 /* Fields only the daemon may set are overwritten whatever the caller sent. */
@@ -115,18 +97,14 @@ static int add_or_adopt(Manager *manager, SessionRecord *record) {
         return store_add_session(manager->store, record);
 }
 
-static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static int method_open_session(Call *call, sd_bus_error *error) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Connection *connection = userdata;
-        Manager *manager = connection->manager;
+        sd_bus_message *message = call->message;
+        Manager *manager = call->manager;
         const char *reason;
         bool adopted;
         int r;
-
-        r = refuse_unless_root(connection, error, RECORDING);
-        if (r < 0)
-                return r;
 
         r = session_record_read(message, &record);
         if (r == -ENOMEM)
@@ -173,19 +151,15 @@ static void emit_end(Manager *manager, uint64_t id) {
                 event_end(manager->batch, &ended);
 }
 
-static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static int method_close_session(Call *call, sd_bus_error *error) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Connection *connection = userdata;
-        Manager *manager = connection->manager;
+        sd_bus_message *message = call->message;
+        Manager *manager = call->manager;
         SessionState state;
         const char *reason;
         uint64_t id;
         int r;
-
-        r = refuse_unless_root(connection, error, RECORDING);
-        if (r < 0)
-                return r;
 
         r = sd_bus_message_read(message, "ts", &id, &reason);
         if (r < 0)
@@ -204,8 +178,10 @@ static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_
                 return store_failed(manager, r, error);
 
         /* Processes that outlive the login keep logind's session "closing": so is ours,
-         * until logind drops it. */
-        state = streq_ptr(record.boot_id, manager->boot_id) && logind_has_session(manager->logind, record.logind_session)
+         * until logind drops it. Not su or sudo inside a login (a parent): the logind
+         * session is the outer login's, which may live on for hours after this one ended. */
+        state = record.parent_id == 0 && streq_ptr(record.boot_id, manager->boot_id) &&
+                logind_has_session(manager->logind, record.logind_session)
                 ? SESSION_CLOSING : SESSION_CLOSED;
         r = store_end_session(manager->store, id, now_usec(CLOCK_REALTIME), reason, state);
         if (r == -ENOENT)
@@ -222,13 +198,6 @@ static int method_close_session(sd_bus_message *message, void *userdata, sd_bus_
         if (r < 0)
                 return r;
         return batch_reply(manager->batch, message, reply);
-}
-
-/* Non-root callers read their own uid only; root any uid, or SESSMGR_UID_ALL. */
-static int check_uid_allowed(const Connection *connection, uint32_t uid, sd_bus_error *error) {
-        if (peer_is_root(connection) || uid == connection->peer_uid)
-                return 0;
-        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "You may only list your own sessions.");
 }
 
 /* Answers with the records as an array of structs, and frees them. */
@@ -249,43 +218,31 @@ static int reply_records(Manager *manager, sd_bus_message *message, SessionRecor
         return batch_reply(manager->batch, message, reply);
 }
 
-static int method_list_sessions(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Connection *connection = userdata;
-        Manager *manager = connection->manager;
+static int method_list_sessions(Call *call, sd_bus_error *error) {
+        Manager *manager = call->manager;
         SessionRecord *records = NULL;
         size_t count = 0;
-        uint32_t uid;
+        uint32_t uid = call->uid;
         int r;
-
-        r = sd_bus_message_read(message, "u", &uid);
-        if (r < 0)
-                return r;
-        r = check_uid_allowed(connection, uid, error);
-        if (r < 0)
-                return r;
 
         r = store_list_open_sessions(manager->store, uid, &records, &count);
         if (r < 0)
-                return store_read_failed(r, error);
+                return reply_store_read_failed(-r, error);
         /* One person's list: fresh terminals and activity. Everyone's: the last poll's. */
         if (uid != SESSMGR_UID_ALL && count <= REFRESH_ON_LIST_MAX)
                 poller_refresh(manager->poller, records, count);
-        return reply_records(manager, message, records, count);
+        return reply_records(manager, call->message, records, count);
 }
 
-static int method_list_history(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Connection *connection = userdata;
-        Manager *manager = connection->manager;
+static int method_list_history(Call *call, sd_bus_error *error) {
+        Manager *manager = call->manager;
         SessionRecord *records = NULL;
         size_t count = 0;
         int64_t since;
-        uint32_t uid, limit;
+        uint32_t uid = call->uid, limit;
         int r;
 
-        r = sd_bus_message_read(message, "uxu", &uid, &since, &limit);
-        if (r < 0)
-                return r;
-        r = check_uid_allowed(connection, uid, error);
+        r = sd_bus_message_read(call->message, "xu", &since, &limit);
         if (r < 0)
                 return r;
         /* One answer stays small whatever the history holds; callers page with since. */
@@ -294,58 +251,37 @@ static int method_list_history(sd_bus_message *message, void *userdata, sd_bus_e
 
         r = store_list_history(manager->store, uid, since, limit, &records, &count);
         if (r < 0)
-                return store_read_failed(r, error);
-        return reply_records(manager, message, records, count);
+                return reply_store_read_failed(-r, error);
+        return reply_records(manager, call->message, records, count);
 }
 
-/* Reads the id a call names and the session, if the caller may see it: another user's
- * session is "no such session", exactly like one that does not exist. */
-static int read_visible_session(Connection *connection, sd_bus_message *message, SessionRecord *ret,
-                                sd_bus_error *error) {
-        uint64_t id;
-        int r;
-
-        r = sd_bus_message_read(message, "t", &id);
-        if (r < 0)
-                return r;
-        r = store_get_session(connection->manager->store, id, ret);
-        if (r == -ENOENT || (r >= 0 && !peer_is_root(connection) && ret->uid != connection->peer_uid))
-                return no_such_session(id, error);
-        if (r < 0)
-                return store_read_failed(r, error);
-        return 0;
-}
-
-static int method_get_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+static int method_get_session(Call *call, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Connection *connection = userdata;
-        Manager *manager = connection->manager;
         int r;
 
-        r = read_visible_session(connection, message, &record, error);
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_new_method_return(message, &reply);
+        r = sd_bus_message_new_method_return(call->message, &reply);
         if (r >= 0)
-                r = session_record_append(reply, &record);
+                r = session_record_append(reply, &call->session);
         if (r < 0)
                 return r;
-        return batch_reply(manager->batch, message, reply);
+        return batch_reply(call->manager->batch, call->message, reply);
 }
 
 /* "revoked by session 12 from 203.0.113.7": the caller's own session as we know it,
- * found from the caller's process, never from what the caller says. */
+ * found from the process that connected (not from whoever has its pid now), never from
+ * what the caller says, and only ever a record of the caller's own uid. */
 static int describe_revoker(Manager *manager, const Connection *connection, char **ret) {
         _cleanup_(session_record_done) SessionRecord caller = SESSION_RECORD_INIT;
         _cleanup_(freep) char *logind_session = NULL;
         struct passwd *entry;
-        int r = -ENOENT;
+        int r;
 
-        if (sd_pid_get_session(connection->peer_pid, &logind_session) >= 0)
+        r = peer_get_logind_session(sd_bus_get_fd(connection->bus), connection->peer_pid, &logind_session);
+        if (r >= 0)
                 r = store_find_by_logind_session(manager->store, logind_session, manager->boot_id,
                                                  connection->peer_uid, &caller);
+        if (r >= 0 && caller.uid != connection->peer_uid)
+                r = -ENOENT;
         if (r >= 0)
                 r = asprintf(ret, "revoked by session %" PRIu64 " from %s", caller.id,
                              caller.remote_address ?: caller.remote_host ?: "this machine");
@@ -358,23 +294,17 @@ static int describe_revoker(Manager *manager, const Connection *connection, char
         return r < 0 ? -ENOMEM : 0;
 }
 
-static int method_announce_logout(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+static int method_announce_logout(Call *call, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) char *reason = NULL;
-        Connection *connection = userdata;
-        Manager *manager = connection->manager;
-        uint64_t id;
+        Manager *manager = call->manager;
+        uint64_t id = call->session.id;
         int r;
 
-        r = read_visible_session(connection, message, &record, error);
-        if (r < 0)
-                return r;
-        id = record.id;
-        if (record.state == SESSION_CLOSED)
+        if (call->session.state == SESSION_CLOSED)
                 return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "Session %" PRIu64 " has already ended.", id);
 
-        r = describe_revoker(manager, connection, &reason);
+        r = describe_revoker(manager, call->connection, &reason);
         if (r < 0)
                 return r;
         r = batch_begin(manager->batch);
@@ -384,11 +314,11 @@ static int method_announce_logout(sd_bus_message *message, void *userdata, sd_bu
         if (r < 0 && r != -ENOENT)
                 return store_failed(manager, r, error);
 
-        log_info("session %" PRIu64 " of %s: %s", id, record.user, reason);
-        r = sd_bus_message_new_method_return(message, &reply);
+        log_info("session %" PRIu64 " of %s: %s", id, call->session.user, reason);
+        r = sd_bus_message_new_method_return(call->message, &reply);
         if (r < 0)
                 return r;
-        return batch_reply(manager->batch, message, reply);
+        return batch_reply(manager->batch, call->message, reply);
 }
 
 /* "203.0.113.7 (sshd)", "local (login tty2)": where another session is. */
@@ -401,26 +331,23 @@ static int place_of(const SessionRecord *record, char **ret) {
                         record->service ?: "unknown", tty ? " " : "", tty ?: "") < 0 ? -ENOMEM : 0;
 }
 
-static int method_get_login_notice(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static int method_get_login_notice(Call *call, sd_bus_error *error) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Connection *connection = userdata;
-        Manager *manager = connection->manager;
+        sd_bus_message *message = call->message;
+        Manager *manager = call->manager;
         char *places[NOTICE_PLACES_MAX] = {};
         SessionRecord *others = NULL;
         size_t count = 0, listed = 0;
         uint32_t other_count = 0;
         int seen = 1, r;
 
-        r = refuse_unless_root(connection, error, "ask for login notices");
-        if (r < 0)
-                return r;
         r = sd_bus_message_read(message, "t", &record.id);
         if (r < 0)
                 return r;
         r = store_get_session(manager->store, record.id, &record);
         if (r == -ENOENT)
-                return no_such_session(record.id, error);
+                return reply_no_such_session(record.id, error);
         if (r >= 0)
                 r = store_list_open_sessions(manager->store, record.uid, &others, &count);
         if (r >= 0 && record.remote_address)
@@ -442,7 +369,7 @@ static int method_get_login_notice(sd_bus_message *message, void *userdata, sd_b
         if (r < 0) {
                 for (size_t i = 0; i < listed; i++)
                         free(places[i]);
-                return r == -ENOMEM ? r : store_read_failed(r, error);
+                return r == -ENOMEM ? r : reply_store_read_failed(-r, error);
         }
 
         r = sd_bus_message_new_method_return(message, &reply);
@@ -463,45 +390,14 @@ static int method_get_login_notice(sd_bus_message *message, void *userdata, sd_b
         return batch_reply(manager->batch, message, reply);
 }
 
-/* Dispatched by hand rather than through an sd-bus vtable: registering a vtable costs
- * sd-bus a set of hash table entries on every new connection, a sixth of what a
- * connection costs sessmgrd, and every login brings two. */
-typedef struct Method {
-        const char *member;
-        const char *signature;
-        sd_bus_message_handler_t handler;
-} Method;
-
-static const Method methods[] = {
-        { "OpenSession",    "a{sv}", method_open_session },
-        { "CloseSession",   "ts",    method_close_session },
-        { "ListSessions",   "u",     method_list_sessions },
-        { "ListHistory",    "uxu",   method_list_history },
-        { "GetSession",     "t",     method_get_session },
-        { "GetLoginNotice", "t",     method_get_login_notice },
-        { "AnnounceLogout", "t",     method_announce_logout },
+const Method manager_methods[] = {
+        { "OpenSession",    "a{sv}", ACCESS_ROOT,        method_open_session },
+        { "CloseSession",   "ts",    ACCESS_ROOT,        method_close_session },
+        { "ListSessions",   "u",     ACCESS_OWN_UID,     method_list_sessions },
+        { "ListHistory",    "uxu",   ACCESS_OWN_UID,     method_list_history },
+        { "GetSession",     "t",     ACCESS_OWN_SESSION, method_get_session },
+        { "GetLoginNotice", "t",     ACCESS_ROOT,        method_get_login_notice },
+        { "AnnounceLogout", "t",     ACCESS_OWN_SESSION, method_announce_logout },
 };
 
-int manager_dispatch(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        const char *interface = sd_bus_message_get_interface(message), *member = sd_bus_message_get_member(message);
-        int r;
-
-        /* Anything else sd-bus answers itself (Peer.Ping, or "unknown method"). */
-        if (!sd_bus_message_is_method_call(message, NULL, NULL) || !member ||
-            (interface && strcmp(interface, SESSMGR_INTERFACE) != 0))
-                return 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
-                if (strcmp(methods[i].member, member) != 0)
-                        continue;
-                if (!sd_bus_message_has_signature(message, methods[i].signature))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Invalid arguments '%s' to call %s(), expecting '%s'.",
-                                                 sd_bus_message_get_signature(message, true), member,
-                                                 methods[i].signature);
-                r = methods[i].handler(message, userdata, error);
-                /* Answered, or failed: either way not for sd-bus to look further. */
-                return r < 0 || sd_bus_error_is_set(error) ? r : 1;
-        }
-        return 0;
-}
+const size_t manager_methods_count = ELEMENTSOF(manager_methods);
