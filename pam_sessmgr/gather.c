@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <security/pam_ext.h>
@@ -92,11 +93,16 @@ static int gather_logind(pam_handle_t *handle, SessionRecord *record) {
         unsigned vt = 0;
         int r;
 
-        /* pam_systemd runs before us and exports the session it created. */
+        /* pam_systemd runs before us, creates the session and moves this process into it.
+         * The process's cgroup is the kernel's word; XDG_SESSION_ID in the PAM environment
+         * may come from the user's own files (pam_env user_readenv), so it is only
+         * believed where it says the same. */
+        r = sd_pid_get_session(0, &session);
         value = pam_getenv(handle, "XDG_SESSION_ID");
-        if (isempty(value) && sd_pid_get_session(0, &session) >= 0)
-                value = session;
-        r = record_set_string(&record->logind_session, value);
+        if (!isempty(value) && !streq_ptr(value, session))
+                pam_syslog(handle, LOG_NOTICE, "ignoring XDG_SESSION_ID from the PAM environment: "
+                           "this process is in logind session %s", session ?: "none");
+        r = record_set_string(&record->logind_session, session);
         if (r < 0)
                 return r;
 

@@ -123,12 +123,23 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         _cleanup_(freep) uint64_t *stored_id = NULL;
+        const void *data = NULL;
         PamOptions options;
         const char *reason;
         uint64_t id;
         int r;
 
         pam_options_parse(&options, argc, argv, warn_option, handle);
+
+        /* One record per PAM session: the module listed twice in a stack (or an
+         * application opening the session twice) must not leave a second record that no
+         * close would ever end, since both share this handle's data. */
+        if (pam_get_data(handle, SESSION_ID_DATA, &data) == PAM_SUCCESS && data) {
+                if (options.debug)
+                        pam_syslog(handle, LOG_DEBUG, "session %" PRIu64 " is recorded already for this PAM handle",
+                                   *(const uint64_t *) data);
+                return PAM_IGNORE;
+        }
 
         r = gather_session_record(handle, &record, &reason);
         if (r < 0) {
