@@ -11,9 +11,12 @@
 #include "sshd-auth.h"
 #include "time-format.h"
 
-/* Lines not yet matched to a session are kept this long, at most this many. */
+/* Lines not yet matched to a session are kept this long, at most this many, and at most
+ * this many of one user: a user who makes many logins that open no session (ssh -N)
+ * pushes out their own lines, not those of others. */
 #define WAITING_USEC (10 * 60 * USEC_PER_SEC)
 #define WAITING_MAX 256
+#define WAITING_PER_USER_MAX 16
 
 typedef struct WaitingLogin {
         SshdLogin login;
@@ -54,6 +57,13 @@ int sshd_parse_accepted(const char *message, SshdLogin *ret) {
         return 0;
 }
 
+/* Keeps the list in the order seen: the first is the oldest. */
+static void forget(SshdAuth *auth, size_t index) {
+        memmove(auth->waiting + index, auth->waiting + index + 1,
+                (auth->waiting_count - index - 1) * sizeof(WaitingLogin));
+        auth->waiting_count--;
+}
+
 static bool login_matches(const SshdLogin *login, const SessionRecord *record) {
         return streq_ptr(record->user, login->user) && streq_ptr(record->remote_address, login->address) &&
                record->remote_port == login->port;
@@ -70,23 +80,26 @@ void sshd_auth_fill(SshdAuth *auth, SessionRecord *record) {
                 (void) record_set_string(&record->auth_method, login->method);
                 (void) record_set_string(&record->auth_key, login->key);
                 /* Matched once: drop it, so a reused port cannot match it again. */
-                auth->waiting[i] = auth->waiting[--auth->waiting_count];
+                forget(auth, i);
                 return;
         }
 }
 
 static void remember(SshdAuth *auth, const SshdLogin *login) {
         int64_t now = now_usec(CLOCK_MONOTONIC);
-        size_t kept = 0;
+        size_t kept = 0, oldest_of_user = SIZE_MAX, of_user = 0;
 
         for (size_t i = 0; i < auth->waiting_count; i++)
                 if (now - auth->waiting[i].seen_usec < WAITING_USEC)
                         auth->waiting[kept++] = auth->waiting[i];
         auth->waiting_count = kept;
-        if (auth->waiting_count == WAITING_MAX) {
-                memmove(auth->waiting, auth->waiting + 1, (WAITING_MAX - 1) * sizeof(WaitingLogin));
-                auth->waiting_count--;
-        }
+        for (size_t i = 0; i < auth->waiting_count; i++)
+                if (strcmp(auth->waiting[i].login.user, login->user) == 0 && of_user++ == 0)
+                        oldest_of_user = i;
+        if (of_user >= WAITING_PER_USER_MAX)
+                forget(auth, oldest_of_user);
+        else if (auth->waiting_count == WAITING_MAX)
+                forget(auth, 0);
         auth->waiting[auth->waiting_count++] = (WaitingLogin) { .login = *login, .seen_usec = now };
 }
 
@@ -141,11 +154,15 @@ int sshd_auth_start(Manager *manager) {
         manager->sshd_auth = auth;
 
         r = sd_journal_open(&auth->journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
-        /* OpenSSH 9.8 and later log the line from sshd-session. */
+        /* OpenSSH 9.8 and later log the line from sshd-session. Any process may call
+         * itself sshd; only root's lines are sshd's ("_" fields are journald's own word,
+         * and matches on different fields must all hold). */
         if (r >= 0)
                 r = sd_journal_add_match(auth->journal, "SYSLOG_IDENTIFIER=sshd", 0);
         if (r >= 0)
                 r = sd_journal_add_match(auth->journal, "SYSLOG_IDENTIFIER=sshd-session", 0);
+        if (r >= 0)
+                r = sd_journal_add_match(auth->journal, "_UID=0", 0);
         /* Logins from just before a restart still find their line. */
         if (r >= 0)
                 r = sd_journal_seek_realtime_usec(auth->journal, (uint64_t) (now_usec(CLOCK_REALTIME) - WAITING_USEC));
