@@ -65,7 +65,7 @@ int peer_get_logind_session(int socket_fd, pid_t pid_at_accept, char **ret) {
         int r;
 
         r = session_by_pidfd(socket_fd, ret);
-        if (r != -ENOPROTOOPT && r != -EINVAL)
+        if (r != -ENOPROTOOPT)
                 return r;
         /* Kernels before 6.5: the pid seen at accept, which may since belong to another
          * process. Callers use the answer only to find records of the caller's own uid. */
