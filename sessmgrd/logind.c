@@ -15,6 +15,8 @@
 #define LOGIND_PATH       "/org/freedesktop/login1"
 #define LOGIND_MANAGER    "org.freedesktop.login1.Manager"
 #define LOGIND_SESSIONS   "/org/freedesktop/login1/session"
+#define LOGIND_NO_SESSION "org.freedesktop.login1.NoSuchSession"
+#define BUS_SERVICE       "org.freedesktop.DBus"
 
 /* How long logind's word waits for the PAM stack's: at logout pam_systemd releases the
  * session before pam_sessmgr reports it, so "removed" may overtake "logout", and a new
@@ -28,6 +30,18 @@
  * max_replies_per_connection (128 on the system bus) with LimitsExceeded, so a reconcile
  * of thousands of sessions asks for them a window at a time. */
 #define FETCHES_IN_FLIGHT_MAX 64
+/* Questions "is this session gone?" in flight at once, within the same limit. */
+#define CONFIRMS_IN_FLIGHT_MAX 32
+
+/* How many sessions are followed, and how many of logind's events may wait at once: twice
+ * logind's own default SessionsMax= (8192). What comes beyond is not kept (and said so);
+ * sessions are recorded through PAM all the same, and logind's list is read again once
+ * the queues are empty. */
+#define LOGIND_SESSIONS_MAX 16384
+
+/* What anyone on the bus can provoke is logged this often at most. */
+#define LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
+#define LOG_BURST 5
 
 typedef enum PendingKind {
         PENDING_IMPORT,         /* a new logind session: import it unless PAM recorded it */
@@ -40,21 +54,110 @@ typedef struct PendingEvent {
         int64_t due_usec;       /* CLOCK_MONOTONIC */
 } PendingEvent;
 
+typedef struct RateLimit {
+        int64_t window_start;   /* CLOCK_MONOTONIC */
+        unsigned count;
+} RateLimit;
+
+/* Waits for logind's answer to "is this session gone?". */
+typedef struct Confirmation {
+        Logind *logind;
+        char logind_session[];
+} Confirmation;
+
 struct Logind {
         Manager *manager;
         sd_bus *bus;
         sd_event_source *reconnect_timer;
+        /* The unique name that owns login1: only its broadcasts are logind's word, since
+         * anyone may send a signal claiming to be from logind, or address one to us. */
+        char *owner;
+        sd_bus_slot *list_call;
         bool listed;            /* logind's list has been read: `live` can be trusted */
+        bool relist_wanted;     /* something was dropped at a limit: read the list again */
         bool reconciling;       /* the sessions of a list are still being read */
         unsigned reconcile_imported;
         int64_t reconcile_started;      /* CLOCK_MONOTONIC */
         StringSet live;
         StringSet to_fetch;     /* sessions whose properties are still to be asked for */
         unsigned fetches_in_flight;
+        StringSet to_confirm;   /* sessions logind said were removed, to ask it about */
+        unsigned confirms_in_flight;
         PendingEvent *pending;
         size_t pending_count, pending_allocated;
         sd_event_source *pending_timer;
+        RateLimit ignored_log, limit_log;
 };
+
+static int list_sessions(Logind *logind);
+
+static bool ratelimit_pass(RateLimit *limit) {
+        int64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (limit->count == 0 || now - limit->window_start >= LOG_INTERVAL_USEC) {
+                limit->window_start = now;
+                limit->count = 0;
+        }
+        if (limit->count >= LOG_BURST)
+                return false;
+        limit->count++;
+        return true;
+}
+
+/* Called when one of the bounded sets or queues refused an item. */
+static void at_limit(Logind *logind, const char *what, const char *logind_session) {
+        logind->relist_wanted = true;
+        if (ratelimit_pass(&logind->limit_log))
+                log_warning("following systemd-logind: %s is full (%d), logind session %s is looked at "
+                            "when logind's list is read again", what, LOGIND_SESSIONS_MAX, logind_session);
+}
+
+static void log_ignored(Logind *logind, sd_bus_message *message, const char *why) {
+        if (ratelimit_pass(&logind->ignored_log))
+                log_debug("ignored %s.%s from %s: %s", sd_bus_message_get_interface(message) ?: "?",
+                          sd_bus_message_get_member(message) ?: "?", sd_bus_message_get_sender(message) ?: "?", why);
+}
+
+/* Whether a signal is a broadcast of systemd-logind itself. */
+static bool from_logind(Logind *logind, sd_bus_message *message) {
+        if (!logind->owner || !streq_ptr(sd_bus_message_get_sender(message), logind->owner)) {
+                log_ignored(logind, message, "not from systemd-logind");
+                return false;
+        }
+        if (sd_bus_message_get_destination(message)) {
+                log_ignored(logind, message, "not a broadcast");
+                return false;
+        }
+        return true;
+}
+
+/* Whether a signal is a broadcast of the bus itself, which alone may use its name. */
+static bool from_bus(Logind *logind, sd_bus_message *message) {
+        if (!streq_ptr(sd_bus_message_get_sender(message), BUS_SERVICE) || sd_bus_message_get_destination(message)) {
+                log_ignored(logind, message, "not a broadcast of the bus");
+                return false;
+        }
+        return true;
+}
+
+/* A session id from a signal: logind's are short, so anything else is not logind's. */
+static bool valid_id(Logind *logind, sd_bus_message *message, const char *logind_session) {
+        if (logind_session_id_valid(logind_session))
+                return true;
+        log_ignored(logind, message, "not a logind session id");
+        return false;
+}
+
+/* A set of sessions logind announced, or -ENOSPC (said, and to be read again) at its limit. */
+static int add_session(Logind *logind, StringSet *set, const char *what, const char *logind_session) {
+        int r = string_set_add(set, logind_session);
+
+        if (r == -ENOSPC)
+                at_limit(logind, what, logind_session);
+        else if (r < 0)
+                log_warning("out of memory: logind session %s is not followed", logind_session);
+        return r;
+}
 
 bool logind_has_session(Logind *logind, const char *logind_session) {
         return logind && logind->listed && logind_session && string_set_contains(&logind->live, logind_session);
@@ -161,6 +264,10 @@ static int pending_arm(Logind *logind) {
 static int pending_add(Logind *logind, const char *logind_session, PendingKind kind) {
         PendingEvent *event;
 
+        if (logind->pending_count >= LOGIND_SESSIONS_MAX) {
+                at_limit(logind, "the queue of logind's events", logind_session);
+                return -ENOSPC;
+        }
         if (logind->pending_count == logind->pending_allocated) {
                 size_t more = logind->pending_allocated ? logind->pending_allocated * 2 : 16;
                 PendingEvent *grown = reallocarray(logind->pending, more, sizeof(*grown));
@@ -180,6 +287,15 @@ static int pending_add(Logind *logind, const char *logind_session, PendingKind k
                 return log_error_errno(ENOMEM, "out of memory");
         logind->pending_count++;
         return pending_arm(logind);
+}
+
+/* Reads logind's list again once nothing is waiting, when something was dropped at a limit. */
+static void relist_if_wanted(Logind *logind) {
+        if (!logind->relist_wanted || !logind->owner || logind->list_call || logind->pending_count > 0 ||
+            logind->to_confirm.count > 0 || logind->confirms_in_flight > 0)
+                return;
+        logind->relist_wanted = false;
+        (void) list_sessions(logind);
 }
 
 static void reconcile_finish(Logind *logind) {
@@ -209,7 +325,7 @@ static void fetch_more(Logind *logind) {
 int logind_queue_fetch(Logind *logind, const char *logind_session) {
         if (!string_set_contains(&logind->live, logind_session))
                 return 0;
-        return string_set_add(&logind->to_fetch, logind_session);
+        return add_session(logind, &logind->to_fetch, "the queue of sessions to read", logind_session);
 }
 
 void logind_fetch_done(Logind *logind) {
@@ -223,6 +339,7 @@ static int on_pending_due(sd_event_source *source, uint64_t usec, void *userdata
         Logind *logind = userdata;
         int64_t now = now_usec(CLOCK_MONOTONIC);
         size_t kept = 0;
+        int r;
 
         for (size_t i = 0; i < logind->pending_count; i++) {
                 PendingEvent event = logind->pending[i];
@@ -239,39 +356,115 @@ static int on_pending_due(sd_event_source *source, uint64_t usec, void *userdata
         }
         logind->pending_count = kept;
         fetch_more(logind);
-        return pending_arm(logind);
+        r = pending_arm(logind);
+        relist_if_wanted(logind);
+        return r;
 }
 
 static int on_session_new(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Logind *logind = userdata;
         const char *id, *path;
 
-        if (sd_bus_message_read(message, "so", &id, &path) < 0)
+        if (!from_logind(logind, message) || sd_bus_message_read(message, "so", &id, &path) < 0 ||
+            !valid_id(logind, message, id))
                 return 0;
-        if (string_set_add(&logind->live, id) < 0)
+        if (add_session(logind, &logind->live, "the set of logind's sessions", id) < 0)
                 return 0;
         (void) pending_add(logind, id, PENDING_IMPORT);
         return 0;
 }
 
-static int on_session_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Logind *logind = userdata;
+/* logind confirmed that a session it announced removed is gone. */
+static void session_gone(Logind *logind, const char *logind_session) {
         Manager *manager = logind->manager;
-        const char *id, *path;
         int r;
-
-        if (sd_bus_message_read(message, "so", &id, &path) < 0)
-                return 0;
-        (void) string_set_remove(&logind->live, id);
 
         /* Logged out through PAM already: closed now. Anything else waits for the grace
          * period, in case the PAM stack's word is still on its way. */
         if (begin_write(logind)) {
-                r = store_logind_session_finish(manager->store, id, manager->boot_id);
+                r = store_logind_session_finish(manager->store, logind_session, manager->boot_id);
                 if (r < 0)
                         batch_abort(manager->batch, r);
         }
-        (void) pending_add(logind, id, PENDING_REMOVED);
+        (void) pending_add(logind, logind_session, PENDING_REMOVED);
+}
+
+static void confirm_more(Logind *logind);
+
+static int on_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Confirmation *confirmation = userdata;
+        Logind *logind = confirmation->logind;
+        const char *id = confirmation->logind_session;
+
+        /* Answers to a bus we have since replaced may still come in. */
+        if (logind->confirms_in_flight > 0)
+                logind->confirms_in_flight--;
+        if (sd_bus_message_is_method_error(reply, LOGIND_NO_SESSION))
+                session_gone(logind, id);
+        else if (!sd_bus_message_is_method_error(reply, NULL)) {
+                log_debug("systemd-logind still has session %s: it stays open", id);
+                (void) add_session(logind, &logind->live, "the set of logind's sessions", id);
+        } else {
+                logind->relist_wanted = true;
+                if (ratelimit_pass(&logind->limit_log))
+                        log_warning("cannot ask systemd-logind whether session %s is gone (%s): "
+                                    "it is looked at when logind's list is read again",
+                                    id, sd_bus_message_get_error(reply)->message ?: sd_bus_message_get_error(reply)->name);
+        }
+        confirm_more(logind);
+        relist_if_wanted(logind);
+        return 0;
+}
+
+static int confirm_session_gone(Logind *logind, const char *logind_session) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_(freep) Confirmation *confirmation = NULL;
+        size_t size = strlen(logind_session) + 1;
+        int r;
+
+        confirmation = malloc(sizeof(Confirmation) + size);
+        if (!confirmation)
+                return -ENOMEM;
+        confirmation->logind = logind;
+        memcpy(confirmation->logind_session, logind_session, size);
+        r = sd_bus_call_method_async(logind->bus, &slot, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "GetSession",
+                                     on_confirmed, confirmation, "s", logind_session);
+        if (r < 0)
+                return r;
+        /* The bus owns the question from here, and frees it once answered or dropped. */
+        r = sd_bus_slot_set_destroy_callback(slot, free);
+        if (r < 0)
+                return r;
+        TAKE_PTR(confirmation);
+        return sd_bus_slot_set_floating(slot, 1);
+}
+
+static void confirm_more(Logind *logind) {
+        while (logind->bus && logind->confirms_in_flight < CONFIRMS_IN_FLIGHT_MAX) {
+                _cleanup_(freep) char *logind_session = string_set_pop(&logind->to_confirm);
+
+                if (!logind_session)
+                        break;
+                if (confirm_session_gone(logind, logind_session) >= 0)
+                        logind->confirms_in_flight++;
+                else
+                        logind->relist_wanted = true;
+        }
+}
+
+/* A session is closed only once logind itself answers that it no longer has it: the
+ * signal alone is not enough for that. */
+static int on_session_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Logind *logind = userdata;
+        const char *id, *path;
+
+        if (!from_logind(logind, message) || sd_bus_message_read(message, "so", &id, &path) < 0 ||
+            !valid_id(logind, message, id))
+                return 0;
+        (void) string_set_remove(&logind->live, id);
+        (void) string_set_remove(&logind->to_fetch, id);
+        if (add_session(logind, &logind->to_confirm, "the queue of removed sessions", id) >= 0)
+                confirm_more(logind);
         return 0;
 }
 
@@ -280,7 +473,9 @@ static int on_properties_changed(sd_bus_message *message, void *userdata, sd_bus
         _cleanup_(freep) char *id = NULL;
         const char *path = sd_bus_message_get_path(message), *interface, *state = NULL;
 
-        if (!path || sd_bus_path_decode(path, LOGIND_SESSIONS, &id) <= 0)
+        if (!from_logind(userdata, message))
+                return 0;
+        if (!path || sd_bus_path_decode(path, LOGIND_SESSIONS, &id) <= 0 || !valid_id(userdata, message, id))
                 return 0;
         if (sd_bus_message_read(message, "s", &interface) < 0)
                 return 0;
@@ -295,13 +490,25 @@ static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
         Logind *logind = userdata;
         Manager *manager = logind->manager;
         StringSet recorded = {};
-        const char *id, *user, *seat, *path;
+        const char *id, *user, *seat, *path, *sender;
+        bool complete = true;
         uint32_t uid;
         int r;
 
+        logind->list_call = sd_bus_slot_unref(logind->list_call);
         if (sd_bus_message_is_method_error(reply, NULL)) {
                 log_warning("systemd-logind did not list its sessions (%s): sessions are recorded but not followed",
                             sd_bus_message_get_error(reply)->message);
+                return 0;
+        }
+        /* The bus names who answered: logind's signals are those this name broadcasts. */
+        sender = sd_bus_message_get_sender(reply);
+        if (sender && !streq_ptr(logind->owner, sender)) {
+                free(logind->owner);
+                logind->owner = strdup(sender);
+        }
+        if (!sender || !logind->owner) {
+                log_warning("cannot tell who answered for systemd-logind: sessions are recorded but not followed");
                 return 0;
         }
 
@@ -309,17 +516,23 @@ static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
         r = sd_bus_message_enter_container(reply, 'a', "(susso)");
         while (r > 0) {
                 r = sd_bus_message_read(reply, "(susso)", &id, &uid, &user, &seat, &path);
-                if (r > 0 && string_set_add(&logind->live, id) < 0)
-                        r = -ENOMEM;
+                if (r <= 0)
+                        break;
+                if (!logind_session_id_valid(id))
+                        log_warning("systemd-logind lists a session id that is not one: ignored");
+                else if (add_session(logind, &logind->live, "the set of logind's sessions", id) < 0)
+                        complete = false;
         }
         if (r < 0) {
                 log_warning_errno(r, "cannot read logind's list of sessions: %s", strerror(-r));
                 return 0;
         }
         logind->listed = true;
+        /* A session beyond the limit is not followed, but it must not be taken for gone. */
+        logind->relist_wanted = false;
 
         /* Ended while we were not watching: close them now. */
-        r = store_list_open_logind_sessions(manager->store, manager->boot_id, &recorded);
+        r = complete ? store_list_open_logind_sessions(manager->store, manager->boot_id, &recorded) : -ENOSPC;
         for (size_t i = 0; r >= 0 && i < recorded.count; i++)
                 if (!string_set_contains(&logind->live, recorded.items[i]))
                         session_removed_now(logind, recorded.items[i]);
@@ -353,9 +566,11 @@ int logind_terminate_session(Logind *logind, const char *logind_session) {
 }
 
 static int list_sessions(Logind *logind) {
+        /* A list asked for earlier may describe a logind that has since gone. */
+        logind->list_call = sd_bus_slot_unref(logind->list_call);
         logind->reconcile_started = now_usec(CLOCK_MONOTONIC);
-        return sd_bus_call_method_async(logind->bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "ListSessions",
-                                        on_list_sessions, logind, NULL);
+        return sd_bus_call_method_async(logind->bus, &logind->list_call, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER,
+                                        "ListSessions", on_list_sessions, logind, NULL);
 }
 
 /* logind restarted (or started after us): read its list again. */
@@ -363,13 +578,24 @@ static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus
         Logind *logind = userdata;
         const char *name, *old_owner, *new_owner;
 
-        if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0)
+        if (!from_bus(logind, message) || sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0 ||
+            strcmp(name, LOGIND_SERVICE) != 0)
                 return 0;
+        free(logind->owner);
+        logind->owner = NULL;
         if (isempty(new_owner)) {
                 log_info("systemd-logind went away: sessions are recorded but not followed until it is back");
                 logind->listed = false;
-        } else
-                (void) list_sessions(logind);
+                logind->list_call = sd_bus_slot_unref(logind->list_call);
+                return 0;
+        }
+        logind->owner = strdup(new_owner);
+        if (!logind->owner) {
+                log_warning("out of memory: systemd-logind is not followed");
+                logind->listed = false;
+                return 0;
+        }
+        (void) list_sessions(logind);
         return 0;
 }
 
@@ -421,10 +647,17 @@ static int subscribe(Logind *logind) {
 static int connect_bus(Logind *logind) {
         int r;
 
+        logind->list_call = sd_bus_slot_unref(logind->list_call);
         logind->bus = sd_bus_flush_close_unref(logind->bus);
-        /* Whatever was asked of the old bus is asked again after the new list. */
+        /* Whatever was asked of the old bus is asked again after the new list, and only
+         * its answer names logind's owner on the new one. */
+        free(logind->owner);
+        logind->owner = NULL;
         logind->fetches_in_flight = 0;
         string_set_clear(&logind->to_fetch);
+        logind->confirms_in_flight = 0;
+        string_set_clear(&logind->to_confirm);
+        logind->relist_wanted = false;
         r = sd_bus_open_system(&logind->bus);
         if (r >= 0)
                 r = sd_bus_attach_event(logind->bus, logind->manager->event, SD_EVENT_PRIORITY_NORMAL);
@@ -457,6 +690,7 @@ int logind_start(Manager *manager) {
         if (!logind)
                 return -ENOMEM;
         logind->manager = manager;
+        logind->live.limit = logind->to_fetch.limit = logind->to_confirm.limit = LOGIND_SESSIONS_MAX;
         manager->logind = logind;
 
         r = sd_event_add_time(manager->event, &logind->pending_timer, CLOCK_MONOTONIC, 0, 0, on_pending_due, logind);
@@ -487,9 +721,12 @@ Logind *logind_free(Logind *logind) {
         free(logind->pending);
         string_set_clear(&logind->live);
         string_set_clear(&logind->to_fetch);
+        string_set_clear(&logind->to_confirm);
         sd_event_source_disable_unref(logind->pending_timer);
         sd_event_source_disable_unref(logind->reconnect_timer);
+        sd_bus_slot_unref(logind->list_call);
         sd_bus_flush_close_unref(logind->bus);
+        free(logind->owner);
         free(logind);
         return NULL;
 }
