@@ -6,58 +6,10 @@
 #include "events.h"
 #include "log.h"
 #include "logind-import.h"
-#include "logind.h"
+#include "logind-internal.h"
 #include "manager.h"
 #include "string-set.h"
 #include "time-format.h"
-
-#define LOGIND_SERVICE    "org.freedesktop.login1"
-#define LOGIND_PATH       "/org/freedesktop/login1"
-#define LOGIND_MANAGER    "org.freedesktop.login1.Manager"
-#define LOGIND_SESSIONS   "/org/freedesktop/login1/session"
-#define LOGIND_NO_SESSION "org.freedesktop.login1.NoSuchSession"
-#define BUS_SERVICE       "org.freedesktop.DBus"
-
-/* How long logind's word waits for the PAM stack's: at logout pam_systemd releases the
- * session before pam_sessmgr reports it, so "removed" may overtake "logout", and a new
- * session is announced before pam_sessmgr records it. */
-#define GRACE_USEC (2 * USEC_PER_SEC)
-
-/* How often to try the system bus again after losing it. */
-#define RECONNECT_USEC (5 * USEC_PER_SEC)
-
-/* Property reads in flight at once. dbus-daemon refuses a connection's calls beyond
- * max_replies_per_connection (128 on the system bus) with LimitsExceeded, so a reconcile
- * of thousands of sessions asks for them a window at a time. */
-#define FETCHES_IN_FLIGHT_MAX 64
-/* Questions "is this session gone?" in flight at once, within the same limit. */
-#define CONFIRMS_IN_FLIGHT_MAX 32
-
-/* How many sessions are followed, and how many of logind's events may wait at once: twice
- * logind's own default SessionsMax= (8192). What comes beyond is not kept (and said so);
- * sessions are recorded through PAM all the same, and logind's list is read again once
- * the queues are empty. */
-#define LOGIND_SESSIONS_MAX 16384
-
-/* What anyone on the bus can provoke is logged this often at most. */
-#define LOG_INTERVAL_USEC (10 * USEC_PER_SEC)
-#define LOG_BURST 5
-
-typedef enum PendingKind {
-        PENDING_IMPORT,         /* a new logind session: import it unless PAM recorded it */
-        PENDING_REMOVED,        /* a session logind dropped: close what is still open */
-} PendingKind;
-
-typedef struct PendingEvent {
-        char *logind_session;
-        PendingKind kind;
-        int64_t due_usec;       /* CLOCK_MONOTONIC */
-} PendingEvent;
-
-typedef struct RateLimit {
-        int64_t window_start;   /* CLOCK_MONOTONIC */
-        unsigned count;
-} RateLimit;
 
 /* Waits for logind's answer to "is this session gone?". */
 typedef struct Confirmation {
@@ -65,87 +17,12 @@ typedef struct Confirmation {
         char logind_session[];
 } Confirmation;
 
-struct Logind {
-        Manager *manager;
-        sd_bus *bus;
-        sd_event_source *reconnect_timer;
-        /* The unique name that owns login1: only its broadcasts are logind's word, since
-         * anyone may send a signal claiming to be from logind, or address one to us. */
-        char *owner;
-        sd_bus_slot *list_call;
-        bool listed;            /* logind's list has been read: `live` can be trusted */
-        bool relist_wanted;     /* something was dropped at a limit: read the list again */
-        bool reconciling;       /* the sessions of a list are still being read */
-        unsigned reconcile_imported;
-        int64_t reconcile_started;      /* CLOCK_MONOTONIC */
-        StringSet live;
-        StringSet to_fetch;     /* sessions whose properties are still to be asked for */
-        unsigned fetches_in_flight;
-        StringSet to_confirm;   /* sessions logind said were removed, to ask it about */
-        unsigned confirms_in_flight;
-        PendingEvent *pending;
-        size_t pending_count, pending_allocated;
-        sd_event_source *pending_timer;
-        RateLimit ignored_log, limit_log;
-};
-
-static int list_sessions(Logind *logind);
-
-static bool ratelimit_pass(RateLimit *limit) {
-        int64_t now = now_usec(CLOCK_MONOTONIC);
-
-        if (limit->count == 0 || now - limit->window_start >= LOG_INTERVAL_USEC) {
-                limit->window_start = now;
-                limit->count = 0;
-        }
-        if (limit->count >= LOG_BURST)
-                return false;
-        limit->count++;
-        return true;
-}
-
 /* Called when one of the bounded sets or queues refused an item. */
 static void at_limit(Logind *logind, const char *what, const char *logind_session) {
         logind->relist_wanted = true;
-        if (ratelimit_pass(&logind->limit_log))
+        if (logind_ratelimit_pass(&logind->limit_log))
                 log_warning("following systemd-logind: %s is full (%d), logind session %s is looked at "
                             "when logind's list is read again", what, LOGIND_SESSIONS_MAX, logind_session);
-}
-
-static void log_ignored(Logind *logind, sd_bus_message *message, const char *why) {
-        if (ratelimit_pass(&logind->ignored_log))
-                log_debug("ignored %s.%s from %s: %s", sd_bus_message_get_interface(message) ?: "?",
-                          sd_bus_message_get_member(message) ?: "?", sd_bus_message_get_sender(message) ?: "?", why);
-}
-
-/* Whether a signal is a broadcast of systemd-logind itself. */
-static bool from_logind(Logind *logind, sd_bus_message *message) {
-        if (!logind->owner || !streq_ptr(sd_bus_message_get_sender(message), logind->owner)) {
-                log_ignored(logind, message, "not from systemd-logind");
-                return false;
-        }
-        if (sd_bus_message_get_destination(message)) {
-                log_ignored(logind, message, "not a broadcast");
-                return false;
-        }
-        return true;
-}
-
-/* Whether a signal is a broadcast of the bus itself, which alone may use its name. */
-static bool from_bus(Logind *logind, sd_bus_message *message) {
-        if (!streq_ptr(sd_bus_message_get_sender(message), BUS_SERVICE) || sd_bus_message_get_destination(message)) {
-                log_ignored(logind, message, "not a broadcast of the bus");
-                return false;
-        }
-        return true;
-}
-
-/* A session id from a signal: logind's are short, so anything else is not logind's. */
-static bool valid_id(Logind *logind, sd_bus_message *message, const char *logind_session) {
-        if (logind_session_id_valid(logind_session))
-                return true;
-        log_ignored(logind, message, "not a logind session id");
-        return false;
 }
 
 /* A set of sessions logind announced, or -ENOSPC (said, and to be read again) at its limit. */
@@ -295,7 +172,7 @@ static void relist_if_wanted(Logind *logind) {
             logind->to_confirm.count > 0 || logind->confirms_in_flight > 0)
                 return;
         logind->relist_wanted = false;
-        (void) list_sessions(logind);
+        (void) logind_list_sessions(logind);
 }
 
 static void reconcile_finish(Logind *logind) {
@@ -335,7 +212,7 @@ void logind_fetch_done(Logind *logind) {
         fetch_more(logind);
 }
 
-static int on_pending_due(sd_event_source *source, uint64_t usec, void *userdata) {
+int logind_on_pending_due(sd_event_source *source, uint64_t usec, void *userdata) {
         Logind *logind = userdata;
         int64_t now = now_usec(CLOCK_MONOTONIC);
         size_t kept = 0;
@@ -361,12 +238,12 @@ static int on_pending_due(sd_event_source *source, uint64_t usec, void *userdata
         return r;
 }
 
-static int on_session_new(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+int logind_on_session_new(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Logind *logind = userdata;
         const char *id, *path;
 
-        if (!from_logind(logind, message) || sd_bus_message_read(message, "so", &id, &path) < 0 ||
-            !valid_id(logind, message, id))
+        if (!logind_signal_trusted(logind, message) || sd_bus_message_read(message, "so", &id, &path) < 0 ||
+            !logind_signal_id_valid(logind, message, id))
                 return 0;
         if (add_session(logind, &logind->live, "the set of logind's sessions", id) < 0)
                 return 0;
@@ -406,7 +283,7 @@ static int on_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error *err
                 (void) add_session(logind, &logind->live, "the set of logind's sessions", id);
         } else {
                 logind->relist_wanted = true;
-                if (ratelimit_pass(&logind->limit_log))
+                if (logind_ratelimit_pass(&logind->limit_log))
                         log_warning("cannot ask systemd-logind whether session %s is gone (%s): "
                                     "it is looked at when logind's list is read again",
                                     id, sd_bus_message_get_error(reply)->message ?: sd_bus_message_get_error(reply)->name);
@@ -454,12 +331,12 @@ static void confirm_more(Logind *logind) {
 
 /* A session is closed only once logind itself answers that it no longer has it: the
  * signal alone is not enough for that. */
-static int on_session_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+int logind_on_session_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Logind *logind = userdata;
         const char *id, *path;
 
-        if (!from_logind(logind, message) || sd_bus_message_read(message, "so", &id, &path) < 0 ||
-            !valid_id(logind, message, id))
+        if (!logind_signal_trusted(logind, message) || sd_bus_message_read(message, "so", &id, &path) < 0 ||
+            !logind_signal_id_valid(logind, message, id))
                 return 0;
         (void) string_set_remove(&logind->live, id);
         (void) string_set_remove(&logind->to_fetch, id);
@@ -469,13 +346,13 @@ static int on_session_removed(sd_bus_message *message, void *userdata, sd_bus_er
 }
 
 /* State is the only session property that matters here, and logind announces its changes. */
-static int on_properties_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+int logind_on_properties_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *id = NULL;
         const char *path = sd_bus_message_get_path(message), *interface, *state = NULL;
 
-        if (!from_logind(userdata, message))
+        if (!logind_signal_trusted(userdata, message))
                 return 0;
-        if (!path || sd_bus_path_decode(path, LOGIND_SESSIONS, &id) <= 0 || !valid_id(userdata, message, id))
+        if (!path || sd_bus_path_decode(path, LOGIND_SESSIONS, &id) <= 0 || !logind_signal_id_valid(userdata, message, id))
                 return 0;
         if (sd_bus_message_read(message, "s", &interface) < 0)
                 return 0;
@@ -486,7 +363,7 @@ static int on_properties_changed(sd_bus_message *message, void *userdata, sd_bus
         return 0;
 }
 
-static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+int logind_on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Logind *logind = userdata;
         Manager *manager = logind->manager;
         StringSet recorded = {};
@@ -548,185 +425,4 @@ static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
         log_info("following systemd-logind: %zu session(s)", logind->live.count);
         fetch_more(logind);
         return 0;
-}
-
-static int on_terminated(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const sd_bus_error *failure = sd_bus_message_get_error(reply);
-
-        if (failure)
-                log_warning("systemd-logind did not end an idle session: %s", failure->message ?: failure->name);
-        return 0;
-}
-
-int logind_terminate_session(Logind *logind, const char *logind_session) {
-        if (!logind || !logind->bus)
-                return -ENOTCONN;
-        return sd_bus_call_method_async(logind->bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER,
-                                        "TerminateSession", on_terminated, logind, "s", logind_session);
-}
-
-static int list_sessions(Logind *logind) {
-        /* A list asked for earlier may describe a logind that has since gone. */
-        logind->list_call = sd_bus_slot_unref(logind->list_call);
-        logind->reconcile_started = now_usec(CLOCK_MONOTONIC);
-        return sd_bus_call_method_async(logind->bus, &logind->list_call, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER,
-                                        "ListSessions", on_list_sessions, logind, NULL);
-}
-
-/* logind restarted (or started after us): read its list again. */
-static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Logind *logind = userdata;
-        const char *name, *old_owner, *new_owner;
-
-        if (!from_bus(logind, message) || sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0 ||
-            strcmp(name, LOGIND_SERVICE) != 0)
-                return 0;
-        free(logind->owner);
-        logind->owner = NULL;
-        if (isempty(new_owner)) {
-                log_info("systemd-logind went away: sessions are recorded but not followed until it is back");
-                logind->listed = false;
-                logind->list_call = sd_bus_slot_unref(logind->list_call);
-                return 0;
-        }
-        logind->owner = strdup(new_owner);
-        if (!logind->owner) {
-                log_warning("out of memory: systemd-logind is not followed");
-                logind->listed = false;
-                return 0;
-        }
-        (void) list_sessions(logind);
-        return 0;
-}
-
-static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Logind *logind = userdata;
-
-        log_warning("lost the system bus: sessions are recorded but not followed until it is back");
-        logind->listed = false;
-        /* Not freed here: we are inside its dispatch. The reconnect replaces it. */
-        (void) sd_event_source_set_time_relative(logind->reconnect_timer, RECONNECT_USEC);
-        (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_ONESHOT);
-        return 0;
-}
-
-static int subscribe(Logind *logind) {
-        sd_bus *bus = logind->bus;
-        int r;
-
-        r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
-                                "Disconnected", on_bus_disconnected, logind);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_match_async(bus, NULL,
-                                   "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-                                   "member='NameOwnerChanged',arg0='" LOGIND_SERVICE "'",
-                                   on_name_owner_changed, NULL, logind);
-        if (r < 0)
-                return r;
-
-        r = sd_bus_match_signal_async(bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "SessionNew",
-                                      on_session_new, NULL, logind);
-        if (r < 0)
-                return r;
-        r = sd_bus_match_signal_async(bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "SessionRemoved",
-                                      on_session_removed, NULL, logind);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_match_async(bus, NULL,
-                                   "type='signal',sender='" LOGIND_SERVICE "',"
-                                   "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
-                                   "arg0='org.freedesktop.login1.Session'",
-                                   on_properties_changed, NULL, logind);
-        if (r < 0)
-                return r;
-        /* Asked after subscribing, so that nothing between list and signals is missed. */
-        return list_sessions(logind);
-}
-
-static int connect_bus(Logind *logind) {
-        int r;
-
-        logind->list_call = sd_bus_slot_unref(logind->list_call);
-        logind->bus = sd_bus_flush_close_unref(logind->bus);
-        /* Whatever was asked of the old bus is asked again after the new list, and only
-         * its answer names logind's owner on the new one. */
-        free(logind->owner);
-        logind->owner = NULL;
-        logind->fetches_in_flight = 0;
-        string_set_clear(&logind->to_fetch);
-        logind->confirms_in_flight = 0;
-        string_set_clear(&logind->to_confirm);
-        logind->relist_wanted = false;
-        r = sd_bus_open_system(&logind->bus);
-        if (r >= 0)
-                r = sd_bus_attach_event(logind->bus, logind->manager->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r >= 0)
-                r = subscribe(logind);
-        if (r < 0)
-                logind->bus = sd_bus_flush_close_unref(logind->bus);
-        return r;
-}
-
-static int on_reconnect_time(sd_event_source *source, uint64_t usec, void *userdata) {
-        Logind *logind = userdata;
-        int r;
-
-        r = connect_bus(logind);
-        if (r < 0) {
-                log_debug_errno(r, "system bus still unavailable: %s", strerror(-r));
-                (void) sd_event_source_set_time_relative(source, RECONNECT_USEC);
-                return sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
-        }
-        log_info("back on the system bus");
-        return 0;
-}
-
-int logind_start(Manager *manager) {
-        Logind *logind;
-        int r;
-
-        logind = calloc(1, sizeof(*logind));
-        if (!logind)
-                return -ENOMEM;
-        logind->manager = manager;
-        logind->live.limit = logind->to_fetch.limit = logind->to_confirm.limit = LOGIND_SESSIONS_MAX;
-        manager->logind = logind;
-
-        r = sd_event_add_time(manager->event, &logind->pending_timer, CLOCK_MONOTONIC, 0, 0, on_pending_due, logind);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(logind->pending_timer, SD_EVENT_OFF);
-
-        r = sd_event_add_time(manager->event, &logind->reconnect_timer, CLOCK_MONOTONIC, 0, 0, on_reconnect_time, logind);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_OFF);
-
-        r = connect_bus(logind);
-        if (r < 0) {
-                log_info("no system bus (%s): sessions are recorded but not followed through systemd-logind "
-                         "until it appears", strerror(-r));
-                (void) sd_event_source_set_time_relative(logind->reconnect_timer, RECONNECT_USEC);
-                (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_ONESHOT);
-        }
-        return 0;
-}
-
-Logind *logind_free(Logind *logind) {
-        if (!logind)
-                return NULL;
-        for (size_t i = 0; i < logind->pending_count; i++)
-                free(logind->pending[i].logind_session);
-        free(logind->pending);
-        string_set_clear(&logind->live);
-        string_set_clear(&logind->to_fetch);
-        string_set_clear(&logind->to_confirm);
-        sd_event_source_disable_unref(logind->pending_timer);
-        sd_event_source_disable_unref(logind->reconnect_timer);
-        sd_bus_slot_unref(logind->list_call);
-        sd_bus_flush_close_unref(logind->bus);
-        free(logind->owner);
-        free(logind);
-        return NULL;
 }
