@@ -18,6 +18,12 @@ typedef struct SessionProperties {
         int remote;
 } SessionProperties;
 
+bool logind_session_id_valid(const char *id) {
+        size_t length = id ? strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") : 0;
+
+        return length > 0 && length <= LOGIND_SESSION_ID_MAX && id[length] == '\0';
+}
+
 /* A variant holding one basic value; the basic calls, since 10,000 sessions at start
  * made sd_bus_message_read()'s format parsing show. */
 static int read_variant(sd_bus_message *m, char type, void *ret) {
@@ -162,7 +168,7 @@ static void import_session(Logind *logind, sd_bus_message *reply) {
         }
 
         r = read_properties(reply, &properties);
-        if (r < 0 || !properties.id || !properties.name) {
+        if (r < 0 || !logind_session_id_valid(properties.id) || !properties.name) {
                 log_warning("cannot read the properties of a logind session: %s", strerror(r < 0 ? -r : EBADMSG));
                 return;
         }

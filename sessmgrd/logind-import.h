@@ -8,6 +8,11 @@
 
 /* Between logind.c (events) and logind-import.c (reading a session's properties). */
 
+/* logind's session ids are short, of letters and digits ("c1", "42"). Anything else that
+ * claims to be one is refused wherever it comes in, before it is stored or kept. */
+#define LOGIND_SESSION_ID_MAX 64
+bool logind_session_id_valid(const char *id);
+
 /* Asks logind for a session's properties; logind_import() gets the result. */
 int logind_fetch_session(Logind *logind, sd_bus *bus, const char *logind_session);
 

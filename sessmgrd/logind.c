@@ -6,55 +6,35 @@
 #include "events.h"
 #include "log.h"
 #include "logind-import.h"
-#include "logind.h"
+#include "logind-internal.h"
 #include "manager.h"
 #include "string-set.h"
 #include "time-format.h"
 
-#define LOGIND_SERVICE    "org.freedesktop.login1"
-#define LOGIND_PATH       "/org/freedesktop/login1"
-#define LOGIND_MANAGER    "org.freedesktop.login1.Manager"
-#define LOGIND_SESSIONS   "/org/freedesktop/login1/session"
+/* Waits for logind's answer to "is this session gone?". */
+typedef struct Confirmation {
+        Logind *logind;
+        char logind_session[];
+} Confirmation;
 
-/* How long logind's word waits for the PAM stack's: at logout pam_systemd releases the
- * session before pam_sessmgr reports it, so "removed" may overtake "logout", and a new
- * session is announced before pam_sessmgr records it. */
-#define GRACE_USEC (2 * USEC_PER_SEC)
+/* Called when one of the bounded sets or queues refused an item. */
+static void at_limit(Logind *logind, const char *what, const char *logind_session) {
+        logind->relist_wanted = true;
+        if (logind_ratelimit_pass(&logind->limit_log))
+                log_warning("following systemd-logind: %s is full (%d), logind session %s is looked at "
+                            "when logind's list is read again", what, LOGIND_SESSIONS_MAX, logind_session);
+}
 
-/* How often to try the system bus again after losing it. */
-#define RECONNECT_USEC (5 * USEC_PER_SEC)
+/* A set of sessions logind announced, or -ENOSPC (said, and to be read again) at its limit. */
+static int add_session(Logind *logind, StringSet *set, const char *what, const char *logind_session) {
+        int r = string_set_add(set, logind_session);
 
-/* Property reads in flight at once. dbus-daemon refuses a connection's calls beyond
- * max_replies_per_connection (128 on the system bus) with LimitsExceeded, so a reconcile
- * of thousands of sessions asks for them a window at a time. */
-#define FETCHES_IN_FLIGHT_MAX 64
-
-typedef enum PendingKind {
-        PENDING_IMPORT,         /* a new logind session: import it unless PAM recorded it */
-        PENDING_REMOVED,        /* a session logind dropped: close what is still open */
-} PendingKind;
-
-typedef struct PendingEvent {
-        char *logind_session;
-        PendingKind kind;
-        int64_t due_usec;       /* CLOCK_MONOTONIC */
-} PendingEvent;
-
-struct Logind {
-        Manager *manager;
-        sd_bus *bus;
-        sd_event_source *reconnect_timer;
-        bool listed;            /* logind's list has been read: `live` can be trusted */
-        bool reconciling;       /* the sessions of a list are still being read */
-        unsigned reconcile_imported;
-        int64_t reconcile_started;      /* CLOCK_MONOTONIC */
-        StringSet live;
-        StringSet to_fetch;     /* sessions whose properties are still to be asked for */
-        unsigned fetches_in_flight;
-        PendingEvent *pending;
-        size_t pending_count, pending_allocated;
-        sd_event_source *pending_timer;
-};
+        if (r == -ENOSPC)
+                at_limit(logind, what, logind_session);
+        else if (r < 0)
+                log_warning("out of memory: logind session %s is not followed", logind_session);
+        return r;
+}
 
 bool logind_has_session(Logind *logind, const char *logind_session) {
         return logind && logind->listed && logind_session && string_set_contains(&logind->live, logind_session);
@@ -161,6 +141,10 @@ static int pending_arm(Logind *logind) {
 static int pending_add(Logind *logind, const char *logind_session, PendingKind kind) {
         PendingEvent *event;
 
+        if (logind->pending_count >= LOGIND_SESSIONS_MAX) {
+                at_limit(logind, "the queue of logind's events", logind_session);
+                return -ENOSPC;
+        }
         if (logind->pending_count == logind->pending_allocated) {
                 size_t more = logind->pending_allocated ? logind->pending_allocated * 2 : 16;
                 PendingEvent *grown = reallocarray(logind->pending, more, sizeof(*grown));
@@ -180,6 +164,15 @@ static int pending_add(Logind *logind, const char *logind_session, PendingKind k
                 return log_error_errno(ENOMEM, "out of memory");
         logind->pending_count++;
         return pending_arm(logind);
+}
+
+/* Reads logind's list again once nothing is waiting, when something was dropped at a limit. */
+static void relist_if_wanted(Logind *logind) {
+        if (!logind->relist_wanted || !logind->owner || logind->list_call || logind->pending_count > 0 ||
+            logind->to_confirm.count > 0 || logind->confirms_in_flight > 0)
+                return;
+        logind->relist_wanted = false;
+        (void) logind_list_sessions(logind);
 }
 
 static void reconcile_finish(Logind *logind) {
@@ -209,7 +202,7 @@ static void fetch_more(Logind *logind) {
 int logind_queue_fetch(Logind *logind, const char *logind_session) {
         if (!string_set_contains(&logind->live, logind_session))
                 return 0;
-        return string_set_add(&logind->to_fetch, logind_session);
+        return add_session(logind, &logind->to_fetch, "the queue of sessions to read", logind_session);
 }
 
 void logind_fetch_done(Logind *logind) {
@@ -219,10 +212,11 @@ void logind_fetch_done(Logind *logind) {
         fetch_more(logind);
 }
 
-static int on_pending_due(sd_event_source *source, uint64_t usec, void *userdata) {
+int logind_on_pending_due(sd_event_source *source, uint64_t usec, void *userdata) {
         Logind *logind = userdata;
         int64_t now = now_usec(CLOCK_MONOTONIC);
         size_t kept = 0;
+        int r;
 
         for (size_t i = 0; i < logind->pending_count; i++) {
                 PendingEvent event = logind->pending[i];
@@ -239,48 +233,126 @@ static int on_pending_due(sd_event_source *source, uint64_t usec, void *userdata
         }
         logind->pending_count = kept;
         fetch_more(logind);
-        return pending_arm(logind);
+        r = pending_arm(logind);
+        relist_if_wanted(logind);
+        return r;
 }
 
-static int on_session_new(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+int logind_on_session_new(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Logind *logind = userdata;
         const char *id, *path;
 
-        if (sd_bus_message_read(message, "so", &id, &path) < 0)
+        if (!logind_signal_trusted(logind, message) || sd_bus_message_read(message, "so", &id, &path) < 0 ||
+            !logind_signal_id_valid(logind, message, id))
                 return 0;
-        if (string_set_add(&logind->live, id) < 0)
+        if (add_session(logind, &logind->live, "the set of logind's sessions", id) < 0)
                 return 0;
         (void) pending_add(logind, id, PENDING_IMPORT);
         return 0;
 }
 
-static int on_session_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Logind *logind = userdata;
+/* logind confirmed that a session it announced removed is gone. */
+static void session_gone(Logind *logind, const char *logind_session) {
         Manager *manager = logind->manager;
-        const char *id, *path;
         int r;
-
-        if (sd_bus_message_read(message, "so", &id, &path) < 0)
-                return 0;
-        (void) string_set_remove(&logind->live, id);
 
         /* Logged out through PAM already: closed now. Anything else waits for the grace
          * period, in case the PAM stack's word is still on its way. */
         if (begin_write(logind)) {
-                r = store_logind_session_finish(manager->store, id, manager->boot_id);
+                r = store_logind_session_finish(manager->store, logind_session, manager->boot_id);
                 if (r < 0)
                         batch_abort(manager->batch, r);
         }
-        (void) pending_add(logind, id, PENDING_REMOVED);
+        (void) pending_add(logind, logind_session, PENDING_REMOVED);
+}
+
+static void confirm_more(Logind *logind);
+
+static int on_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Confirmation *confirmation = userdata;
+        Logind *logind = confirmation->logind;
+        const char *id = confirmation->logind_session;
+
+        /* Answers to a bus we have since replaced may still come in. */
+        if (logind->confirms_in_flight > 0)
+                logind->confirms_in_flight--;
+        if (sd_bus_message_is_method_error(reply, LOGIND_NO_SESSION))
+                session_gone(logind, id);
+        else if (!sd_bus_message_is_method_error(reply, NULL)) {
+                log_debug("systemd-logind still has session %s: it stays open", id);
+                (void) add_session(logind, &logind->live, "the set of logind's sessions", id);
+        } else {
+                logind->relist_wanted = true;
+                if (logind_ratelimit_pass(&logind->limit_log))
+                        log_warning("cannot ask systemd-logind whether session %s is gone (%s): "
+                                    "it is looked at when logind's list is read again",
+                                    id, sd_bus_message_get_error(reply)->message ?: sd_bus_message_get_error(reply)->name);
+        }
+        confirm_more(logind);
+        relist_if_wanted(logind);
+        return 0;
+}
+
+static int confirm_session_gone(Logind *logind, const char *logind_session) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_(freep) Confirmation *confirmation = NULL;
+        size_t size = strlen(logind_session) + 1;
+        int r;
+
+        confirmation = malloc(sizeof(Confirmation) + size);
+        if (!confirmation)
+                return -ENOMEM;
+        confirmation->logind = logind;
+        memcpy(confirmation->logind_session, logind_session, size);
+        r = sd_bus_call_method_async(logind->bus, &slot, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "GetSession",
+                                     on_confirmed, confirmation, "s", logind_session);
+        if (r < 0)
+                return r;
+        /* The bus owns the question from here, and frees it once answered or dropped. */
+        r = sd_bus_slot_set_destroy_callback(slot, free);
+        if (r < 0)
+                return r;
+        TAKE_PTR(confirmation);
+        return sd_bus_slot_set_floating(slot, 1);
+}
+
+static void confirm_more(Logind *logind) {
+        while (logind->bus && logind->confirms_in_flight < CONFIRMS_IN_FLIGHT_MAX) {
+                _cleanup_(freep) char *logind_session = string_set_pop(&logind->to_confirm);
+
+                if (!logind_session)
+                        break;
+                if (confirm_session_gone(logind, logind_session) >= 0)
+                        logind->confirms_in_flight++;
+                else
+                        logind->relist_wanted = true;
+        }
+}
+
+/* A session is closed only once logind itself answers that it no longer has it: the
+ * signal alone is not enough for that. */
+int logind_on_session_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Logind *logind = userdata;
+        const char *id, *path;
+
+        if (!logind_signal_trusted(logind, message) || sd_bus_message_read(message, "so", &id, &path) < 0 ||
+            !logind_signal_id_valid(logind, message, id))
+                return 0;
+        (void) string_set_remove(&logind->live, id);
+        (void) string_set_remove(&logind->to_fetch, id);
+        if (add_session(logind, &logind->to_confirm, "the queue of removed sessions", id) >= 0)
+                confirm_more(logind);
         return 0;
 }
 
 /* State is the only session property that matters here, and logind announces its changes. */
-static int on_properties_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+int logind_on_properties_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *id = NULL;
         const char *path = sd_bus_message_get_path(message), *interface, *state = NULL;
 
-        if (!path || sd_bus_path_decode(path, LOGIND_SESSIONS, &id) <= 0)
+        if (!logind_signal_trusted(userdata, message))
+                return 0;
+        if (!path || sd_bus_path_decode(path, LOGIND_SESSIONS, &id) <= 0 || !logind_signal_id_valid(userdata, message, id))
                 return 0;
         if (sd_bus_message_read(message, "s", &interface) < 0)
                 return 0;
@@ -291,17 +363,29 @@ static int on_properties_changed(sd_bus_message *message, void *userdata, sd_bus
         return 0;
 }
 
-static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+int logind_on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Logind *logind = userdata;
         Manager *manager = logind->manager;
         StringSet recorded = {};
-        const char *id, *user, *seat, *path;
+        const char *id, *user, *seat, *path, *sender;
+        bool complete = true;
         uint32_t uid;
         int r;
 
+        logind->list_call = sd_bus_slot_unref(logind->list_call);
         if (sd_bus_message_is_method_error(reply, NULL)) {
                 log_warning("systemd-logind did not list its sessions (%s): sessions are recorded but not followed",
                             sd_bus_message_get_error(reply)->message);
+                return 0;
+        }
+        /* The bus names who answered: logind's signals are those this name broadcasts. */
+        sender = sd_bus_message_get_sender(reply);
+        if (sender && !streq_ptr(logind->owner, sender)) {
+                free(logind->owner);
+                logind->owner = strdup(sender);
+        }
+        if (!sender || !logind->owner) {
+                log_warning("cannot tell who answered for systemd-logind: sessions are recorded but not followed");
                 return 0;
         }
 
@@ -309,17 +393,23 @@ static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
         r = sd_bus_message_enter_container(reply, 'a', "(susso)");
         while (r > 0) {
                 r = sd_bus_message_read(reply, "(susso)", &id, &uid, &user, &seat, &path);
-                if (r > 0 && string_set_add(&logind->live, id) < 0)
-                        r = -ENOMEM;
+                if (r <= 0)
+                        break;
+                if (!logind_session_id_valid(id))
+                        log_warning("systemd-logind lists a session id that is not one: ignored");
+                else if (add_session(logind, &logind->live, "the set of logind's sessions", id) < 0)
+                        complete = false;
         }
         if (r < 0) {
                 log_warning_errno(r, "cannot read logind's list of sessions: %s", strerror(-r));
                 return 0;
         }
         logind->listed = true;
+        /* A session beyond the limit is not followed, but it must not be taken for gone. */
+        logind->relist_wanted = false;
 
         /* Ended while we were not watching: close them now. */
-        r = store_list_open_logind_sessions(manager->store, manager->boot_id, &recorded);
+        r = complete ? store_list_open_logind_sessions(manager->store, manager->boot_id, &recorded) : -ENOSPC;
         for (size_t i = 0; r >= 0 && i < recorded.count; i++)
                 if (!string_set_contains(&logind->live, recorded.items[i]))
                         session_removed_now(logind, recorded.items[i]);
@@ -335,161 +425,4 @@ static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
         log_info("following systemd-logind: %zu session(s)", logind->live.count);
         fetch_more(logind);
         return 0;
-}
-
-static int on_terminated(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const sd_bus_error *failure = sd_bus_message_get_error(reply);
-
-        if (failure)
-                log_warning("systemd-logind did not end an idle session: %s", failure->message ?: failure->name);
-        return 0;
-}
-
-int logind_terminate_session(Logind *logind, const char *logind_session) {
-        if (!logind || !logind->bus)
-                return -ENOTCONN;
-        return sd_bus_call_method_async(logind->bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER,
-                                        "TerminateSession", on_terminated, logind, "s", logind_session);
-}
-
-static int list_sessions(Logind *logind) {
-        logind->reconcile_started = now_usec(CLOCK_MONOTONIC);
-        return sd_bus_call_method_async(logind->bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "ListSessions",
-                                        on_list_sessions, logind, NULL);
-}
-
-/* logind restarted (or started after us): read its list again. */
-static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Logind *logind = userdata;
-        const char *name, *old_owner, *new_owner;
-
-        if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0)
-                return 0;
-        if (isempty(new_owner)) {
-                log_info("systemd-logind went away: sessions are recorded but not followed until it is back");
-                logind->listed = false;
-        } else
-                (void) list_sessions(logind);
-        return 0;
-}
-
-static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Logind *logind = userdata;
-
-        log_warning("lost the system bus: sessions are recorded but not followed until it is back");
-        logind->listed = false;
-        /* Not freed here: we are inside its dispatch. The reconnect replaces it. */
-        (void) sd_event_source_set_time_relative(logind->reconnect_timer, RECONNECT_USEC);
-        (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_ONESHOT);
-        return 0;
-}
-
-static int subscribe(Logind *logind) {
-        sd_bus *bus = logind->bus;
-        int r;
-
-        r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
-                                "Disconnected", on_bus_disconnected, logind);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_match_async(bus, NULL,
-                                   "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-                                   "member='NameOwnerChanged',arg0='" LOGIND_SERVICE "'",
-                                   on_name_owner_changed, NULL, logind);
-        if (r < 0)
-                return r;
-
-        r = sd_bus_match_signal_async(bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "SessionNew",
-                                      on_session_new, NULL, logind);
-        if (r < 0)
-                return r;
-        r = sd_bus_match_signal_async(bus, NULL, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "SessionRemoved",
-                                      on_session_removed, NULL, logind);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_match_async(bus, NULL,
-                                   "type='signal',sender='" LOGIND_SERVICE "',"
-                                   "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
-                                   "arg0='org.freedesktop.login1.Session'",
-                                   on_properties_changed, NULL, logind);
-        if (r < 0)
-                return r;
-        /* Asked after subscribing, so that nothing between list and signals is missed. */
-        return list_sessions(logind);
-}
-
-static int connect_bus(Logind *logind) {
-        int r;
-
-        logind->bus = sd_bus_flush_close_unref(logind->bus);
-        /* Whatever was asked of the old bus is asked again after the new list. */
-        logind->fetches_in_flight = 0;
-        string_set_clear(&logind->to_fetch);
-        r = sd_bus_open_system(&logind->bus);
-        if (r >= 0)
-                r = sd_bus_attach_event(logind->bus, logind->manager->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r >= 0)
-                r = subscribe(logind);
-        if (r < 0)
-                logind->bus = sd_bus_flush_close_unref(logind->bus);
-        return r;
-}
-
-static int on_reconnect_time(sd_event_source *source, uint64_t usec, void *userdata) {
-        Logind *logind = userdata;
-        int r;
-
-        r = connect_bus(logind);
-        if (r < 0) {
-                log_debug_errno(r, "system bus still unavailable: %s", strerror(-r));
-                (void) sd_event_source_set_time_relative(source, RECONNECT_USEC);
-                return sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
-        }
-        log_info("back on the system bus");
-        return 0;
-}
-
-int logind_start(Manager *manager) {
-        Logind *logind;
-        int r;
-
-        logind = calloc(1, sizeof(*logind));
-        if (!logind)
-                return -ENOMEM;
-        logind->manager = manager;
-        manager->logind = logind;
-
-        r = sd_event_add_time(manager->event, &logind->pending_timer, CLOCK_MONOTONIC, 0, 0, on_pending_due, logind);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(logind->pending_timer, SD_EVENT_OFF);
-
-        r = sd_event_add_time(manager->event, &logind->reconnect_timer, CLOCK_MONOTONIC, 0, 0, on_reconnect_time, logind);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_OFF);
-
-        r = connect_bus(logind);
-        if (r < 0) {
-                log_info("no system bus (%s): sessions are recorded but not followed through systemd-logind "
-                         "until it appears", strerror(-r));
-                (void) sd_event_source_set_time_relative(logind->reconnect_timer, RECONNECT_USEC);
-                (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_ONESHOT);
-        }
-        return 0;
-}
-
-Logind *logind_free(Logind *logind) {
-        if (!logind)
-                return NULL;
-        for (size_t i = 0; i < logind->pending_count; i++)
-                free(logind->pending[i].logind_session);
-        free(logind->pending);
-        string_set_clear(&logind->live);
-        string_set_clear(&logind->to_fetch);
-        sd_event_source_disable_unref(logind->pending_timer);
-        sd_event_source_disable_unref(logind->reconnect_timer);
-        sd_bus_flush_close_unref(logind->bus);
-        free(logind);
-        return NULL;
 }

@@ -40,6 +40,8 @@ int string_set_add(StringSet *set, const char *item) {
 
         if (found)
                 return 0;
+        if (set->limit > 0 && set->count >= set->limit)
+                return -ENOSPC;
         if (set->count == set->allocated) {
                 size_t more = set->allocated ? set->allocated * 2 : 64;
                 char **items = reallocarray(set->items, more, sizeof(char *));
@@ -78,5 +80,5 @@ void string_set_clear(StringSet *set) {
         for (size_t i = 0; i < set->count; i++)
                 free(set->items[i]);
         free(set->items);
-        *set = (StringSet) {};
+        *set = (StringSet) { .limit = set->limit };
 }
