@@ -6,6 +6,7 @@
 
 #include "record.h"
 #include "record-fields.h"
+#include "text.h"
 
 static const char *const session_state_names[_SESSION_STATE_MAX] = {
         [SESSION_ACTIVE]  = "active",
@@ -105,17 +106,34 @@ int record_set_string(char **field, const char *value) {
 }
 
 bool text_is_printable(const char *s) {
-        /* Records end up in terminals: no control characters, which could
-         * rewrite what an administrator sees. UTF-8 validity is checked by sd-bus. */
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
-                        return false;
-        return true;
+        return text_is_safe(s);
+}
+
+int session_record_make_safe(SessionRecord *record) {
+        for (size_t i = 0; i < record_fields_count; i++) {
+                const RecordField *field = &record_fields[i];
+                char **s, *safe;
+
+                if (field->type != FIELD_STRING)
+                        continue;
+                s = record_field_string(record, field);
+                if (!*s || (strlen(*s) <= RECORD_STRING_MAX && text_is_safe(*s)))
+                        continue;
+                safe = text_escape(*s, RECORD_STRING_MAX, 0);
+                if (!safe)
+                        return -ENOMEM;
+                free(*s);
+                *s = safe;
+        }
+        return 0;
 }
 
 int session_record_validate(const SessionRecord *record, const char **ret_reason) {
         const char *reason = NULL;
 
+        /* Only what makes a record meaningless; text is made safe, never refused
+         * (session_record_make_safe()): a client that names itself must not be able to
+         * keep its login out of the records. */
         if (record->uid == (uid_t) -1)
                 reason = "the record has no uid";
         else if (isempty(record->user))
@@ -132,10 +150,8 @@ int session_record_validate(const SessionRecord *record, const char **ret_reason
                         if (field->type != FIELD_STRING)
                                 continue;
                         s = *record_field_string((SessionRecord *) record, field);
-                        if (!s)
-                                continue;
-                        if (strlen(s) > RECORD_STRING_MAX || !text_is_printable(s)) {
-                                reason = "a text field is too long or contains control characters";
+                        if (s && (strlen(s) > RECORD_STRING_MAX || !text_is_safe(s))) {
+                                reason = "a text field was not made safe";
                                 break;
                         }
                 }

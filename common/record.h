@@ -50,7 +50,7 @@ typedef struct SessionRecord {
 
 #define SESSION_RECORD_INIT { .uid = (uid_t) -1, .state = SESSION_ACTIVE }
 
-/* Longest string field accepted anywhere: far above any real host name or tty. */
+/* Longest string field stored: far above any real host name or tty; a longer one is cut. */
 #define RECORD_STRING_MAX 256
 
 void session_record_done(SessionRecord *record);
@@ -64,10 +64,17 @@ SessionState session_state_from_string(const char *s);
 /* Replaces *field with a copy of value (NULL and "" both mean unknown). */
 int record_set_string(char **field, const char *value);
 
-/* No control characters (they could drive the terminal of whoever reads the record). */
+/* Valid UTF-8 without control, bidi or other format characters (they could drive or
+ * garble the terminal of whoever reads the record): see text.h. */
 bool text_is_printable(const char *s);
 
-/* Checks what a peer sent before it is stored: lengths, printable text, uid present. */
+/* Escapes every text field that is not printable and cuts one longer than
+ * RECORD_STRING_MAX, in the stored form documented in sessmgrd(8) (text_escape()).
+ * Idempotent. 0, or -ENOMEM. */
+int session_record_make_safe(SessionRecord *record);
+
+/* Checks a record before it is stored: uid and user name present, valid state and times,
+ * text made safe (call session_record_make_safe() first). */
 int session_record_validate(const SessionRecord *record, const char **ret_reason);
 
 /* a{sv} encoding. Reading skips keys it does not know, so newer peers can add fields. */

@@ -167,6 +167,10 @@ int gather_session_record(pam_handle_t *handle, SessionRecord *record, const cha
         record->login_time_usec = now_usec(CLOCK_REALTIME);
         record->last_active_usec = record->login_time_usec;
         record->state = SESSION_ACTIVE;
+        /* D-Bus carries valid UTF-8 only: a host name that is not must not keep the login
+         * out of the records. sessmgrd does the same for every client. */
+        if (session_record_make_safe(record) < 0)
+                return -ENOMEM;
         *ret_reason = NULL;
         return 0;
 }

@@ -7,28 +7,41 @@
 
 #include "notice.h"
 #include "record.h"
+#include "text.h"
+
+/* Shown in the user's terminal, whose character set the module cannot know: ASCII only,
+ * the rest escaped as sessmgrd(8) describes. */
+static int print_escaped(FILE *f, const char *prefix, const char *text) {
+        _cleanup_(freep) char *escaped = text_escape(text, 0, TEXT_ESCAPE_ASCII);
+
+        if (!escaped)
+                return -ENOMEM;
+        fprintf(f, "%s%s", prefix, escaped);
+        return 0;
+}
 
 int format_login_notice(uint32_t others, char *const *places, const char *new_address, char **ret) {
+        _cleanup_(fclosep) FILE *f = NULL;
         char *text = NULL;
         size_t size = 0, listed = 0;
-        FILE *f = open_memstream(&text, &size);
+        int r = 0;
 
+        f = open_memstream(&text, &size);
         if (!f)
                 return -ENOMEM;
 
         if (others > 0) {
                 fprintf(f, "You have %" PRIu32 " other active session%s", others, others == 1 ? "" : "s");
-                for (char *const *place = places; place && *place; place++)
-                        /* From sessmgrd, but shown in a terminal: printable text only. */
-                        if (text_is_printable(*place))
-                                fprintf(f, "%s%s", listed++ == 0 ? ": " : ", ", *place);
+                for (char *const *place = places; r >= 0 && place && *place; place++)
+                        r = print_escaped(f, listed++ == 0 ? ": " : ", ", *place);
                 fputs(listed > 0 && listed < others ? ", ..." : ".", f);
         }
-        if (new_address && text_is_printable(new_address))
-                fprintf(f, "%sNew login from %s - not you? Run: sessmgrctl logout --others",
-                        others > 0 ? "\n" : "", new_address);
+        if (r >= 0 && new_address) {
+                r = print_escaped(f, others > 0 ? "\nNew login from " : "New login from ", new_address);
+                fputs(" - not you? Run: sessmgrctl logout --others", f);
+        }
 
-        if (fclose(f) != 0) {
+        if (fclose(TAKE_PTR(f)) != 0 || r < 0) {
                 free(text);
                 return -ENOMEM;
         }

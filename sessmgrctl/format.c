@@ -155,13 +155,15 @@ static void print_time(FILE *output, int64_t usec, int64_t now) {
 }
 
 int session_print_details(FILE *output, const SessionRecord *record, bool current) {
-        _cleanup_(freep) char *device = session_device_text(record);
+        _cleanup_(freep) char *raw_device = session_device_text(record);
+        _cleanup_(freep) char *device = text_sanitize(raw_device);
+        _cleanup_(freep) char *from = text_sanitize(session_from_text(record));
         int64_t now = now_usec(CLOCK_REALTIME);
 
-        if (!device)
+        if (!raw_device || !device || !from)
                 return -ENOMEM;
         fprintf(output, "%16s: %s%s\n", "Device", device, current ? " (current session)" : "");
-        fprintf(output, "%16s: %s\n", "From", session_from_text(record));
+        fprintf(output, "%16s: %s\n", "From", from);
 
         for (size_t i = 0; i < record_fields_count; i++) {
                 const RecordField *field = &record_fields[i];

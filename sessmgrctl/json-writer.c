@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "json-writer.h"
+#include "text.h"
 
 void json_writer_init(JsonWriter *writer, FILE *output, bool pretty) {
         writer->output = output;
@@ -91,46 +92,67 @@ void json_end_array(JsonWriter *writer) {
         end(writer, ']');
 }
 
-/* The characters JSON wants escaped: quote, backslash and the control characters. */
-static bool needs_escape(unsigned char c) {
-        return c < 0x20 || c == '"' || c == '\\';
+/* ASCII that passes as it is; the rest is looked at more closely. */
+static bool is_plain(unsigned char c) {
+        return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-static void append_escape(JsonWriter *writer, unsigned char c) {
+static void append_unicode_escape(JsonWriter *writer, uint32_t c) {
         static const char hex[] = "0123456789abcdef";
-        char escape[6] = { '\\', (char) c };
-        size_t length = 2;
+        char escape[6] = { '\\', 'u' };
 
-        switch (c) {
-        case '"':
-        case '\\': break;
-        case '\b': escape[1] = 'b'; break;
-        case '\f': escape[1] = 'f'; break;
-        case '\n': escape[1] = 'n'; break;
-        case '\r': escape[1] = 'r'; break;
-        case '\t': escape[1] = 't'; break;
-        default:
-                memcpy(escape + 1, "u00", 3);
-                escape[4] = hex[c >> 4];
-                escape[5] = hex[c & 0xf];
-                length = 6;
+        if (c > 0xffff) {               /* as a surrogate pair */
+                c -= 0x10000;
+                append_unicode_escape(writer, 0xd800 | (c >> 10));
+                append_unicode_escape(writer, 0xdc00 | (c & 0x3ff));
+                return;
         }
-        append(writer, escape, length);
+        for (int i = 0; i < 4; i++)
+                escape[2 + i] = hex[(c >> (12 - 4 * i)) & 0xf];
+        append(writer, escape, sizeof(escape));
+}
+
+/* Escapes the character at p and returns its length: what JSON requires (quote,
+ * backslash, C0), and what a terminal would act on when a person reads the output (DEL,
+ * C1, bidi and other format characters, see text.h). Escaped, they read back unchanged.
+ * A byte that is not UTF-8 cannot be in a JSON string: it becomes U+FFFD. */
+static size_t append_escape(JsonWriter *writer, const char *p, size_t length) {
+        uint32_t c;
+        size_t n = utf8_decode(p, length, &c);
+
+        if (n == 0) {
+                append_unicode_escape(writer, 0xfffd);
+                return 1;
+        }
+        if (!unichar_is_unsafe(c) && c != '"' && c != '\\') {
+                append(writer, p, n);
+                return n;
+        }
+        switch (c) {
+        case '"':  append(writer, "\\\"", 2); break;
+        case '\\': append(writer, "\\\\", 2); break;
+        case '\b': append(writer, "\\b", 2); break;
+        case '\f': append(writer, "\\f", 2); break;
+        case '\n': append(writer, "\\n", 2); break;
+        case '\r': append(writer, "\\r", 2); break;
+        case '\t': append(writer, "\\t", 2); break;
+        default:   append_unicode_escape(writer, c);
+        }
+        return n;
 }
 
 static void append_quoted(JsonWriter *writer, const char *value, size_t length) {
-        const unsigned char *p = (const unsigned char *) value, *end = p + length;
+        const char *p = value, *end = p + length;
 
         append_char(writer, '"');
         while (p < end) {
-                const unsigned char *run = p;
+                const char *run = p;
 
-                /* UTF-8 passes as it is. */
-                while (p < end && !needs_escape(*p))
+                while (p < end && is_plain((unsigned char) *p))
                         p++;
-                append(writer, (const char *) run, (size_t) (p - run));
+                append(writer, run, (size_t) (p - run));
                 if (p < end)
-                        append_escape(writer, *p++);
+                        p += append_escape(writer, p, (size_t) (end - p));
         }
         append_char(writer, '"');
 }

@@ -188,10 +188,16 @@ static int confirm(size_t count) {
 
 static int end_one(sd_bus *daemon, sd_bus *logind, const SessionRecord *record, bool is_current) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(freep) char *device = session_device_text(record);
+        _cleanup_(freep) char *raw_device = session_device_text(record);
+        /* Both from the record, printed to a terminal: sanitised like every table cell. */
+        _cleanup_(freep) char *device = raw_device ? text_sanitize(raw_device) : NULL;
+        _cleanup_(freep) char *from = text_sanitize(session_from_text(record));
+        _cleanup_(freep) char *message = NULL;
         LogindSessionState state = LOGIND_SESSION_ACTIVE;
-        const char *from = session_from_text(record);
         int r;
+
+        if (!from)
+                return log_error_errno(ENOMEM, "Out of memory.");
 
         /* For the history; the daemon refuses a session that is not ours. */
         r = daemon_announce_logout(daemon, record->id);
@@ -209,7 +215,7 @@ static int end_one(sd_bus *daemon, sd_bus *logind, const SessionRecord *record, 
         }
         if (r < 0)
                 return log_error_errno(r, "systemd-logind refused to end session %" PRIu64 ": %s", record->id,
-                                       error.message ?: strerror(-r));
+                                       (message = text_sanitize(error.message ?: strerror(-r))) ?: "?");
 
         r = logind_wait_for_end(logind, record->logind_session, WAIT_FOR_END_USEC, &state);
         if (r < 0)

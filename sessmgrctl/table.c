@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
 #include "table.h"
+#include "text.h"
 
 struct Table {
         size_t columns;
@@ -14,14 +16,10 @@ struct Table {
 };
 
 char *text_sanitize(const char *text) {
-        char *copy = strdup(text ?: "-");
+        /* Non-ASCII passes to a UTF-8 terminal only: elsewhere its bytes may be C1 controls. */
+        bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 
-        if (!copy)
-                return NULL;
-        for (unsigned char *p = (unsigned char *) copy; *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
-                        *p = '?';
-        return copy;
+        return text_escape(text, 0, utf8 ? 0 : TEXT_ESCAPE_ASCII);
 }
 
 size_t text_width(const char *text) {

@@ -8,7 +8,7 @@
 #include "macro.h"
 
 /* A text table whose columns are as wide as their widest cell. Cells are copied with
- * control characters replaced, so nothing stored in a record can drive the terminal. */
+ * text_sanitize(), so nothing stored in a record can drive the terminal. */
 
 typedef struct Table Table;
 
@@ -23,7 +23,10 @@ void table_highlight_row(Table *table);
 
 int table_print(Table *table, FILE *output, bool colour);
 
-/* Copies text with control characters replaced by '?'. */
+/* Copies text (NULL: "-") for this terminal: control, bidi and other format characters
+ * and invalid UTF-8 escaped as "\xHH" (text_escape()), every non-ASCII byte too unless
+ * the locale is UTF-8. Text that the daemon stored escaped shows as it is. Every text a
+ * sessmgrctl command prints from a record goes through this. */
 char *text_sanitize(const char *text);
 /* Columns the text takes on a terminal (UTF-8 aware). */
 size_t text_width(const char *text);

@@ -147,7 +147,9 @@ static int properties_to_record(const SessionProperties *p, SessionRecord *recor
                               p->remote && is_numeric_address(p->remote_host) ? p->remote_host : NULL) < 0)
                 return -ENOMEM;
 
-        /* logind's strings come from other PAM clients: the same rules as for ours. */
+        /* logind's strings come from other PAM clients: made safe like ours. */
+        if (session_record_make_safe(record) < 0)
+                return -ENOMEM;
         if (session_record_validate(record, &reason) < 0)
                 return log_warning_errno(EINVAL, "not importing logind session %s: %s", p->id ?: "?", reason);
         return 0;

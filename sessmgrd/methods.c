@@ -113,6 +113,8 @@ static int method_open_session(Call *call, sd_bus_error *error) {
                 return sd_bus_error_set(error, SESSMGR_ERROR_INVALID_RECORD,
                                         "The session record is malformed: a field has the wrong type.");
         r = prepare_new_record(manager, &record);
+        if (r >= 0)
+                r = session_record_make_safe(&record);    /* recorded always, text escaped */
         if (r < 0)
                 return r;
         if (session_record_validate(&record, &reason) < 0)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <locale.h>
 #include <string.h>
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -192,8 +193,117 @@ static void test_json_writer_escapes_and_nests(void **state) {
 static void test_sanitize_and_width(void **state) {
         _cleanup_(freep) char *clean = text_sanitize("a\033[2Jb\n");
 
-        assert_string_equal(clean, "a?[2Jb?");
+        assert_string_equal(clean, "a\\x1b[2Jb\\x0a");
         assert_int_equal(text_width("abc"), 3);
+}
+
+/* The text a terminal would act on: ESC, CSI both as a byte and as U+009B, a bidi
+ * override and isolate, a zero-width joiner. None may reach the terminal. */
+static const char *const hostile[] = { "\033", "\x9b", "\xc2\x9b", "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\x8d", "\x7f" };
+
+static void assert_harmless(const char *output) {
+        for (size_t i = 0; i < ELEMENTSOF(hostile); i++)
+                assert_null(strstr(output, hostile[i]));
+}
+
+static void test_sanitize_follows_the_locale(void **state) {
+        const char *text = "caf\xc3\xa9 \xc2\x9b" "31m \xe2\x80\xae" "txt \xff";
+        char *clean;
+
+        /* A UTF-8 terminal shows letters, and only the dangerous characters escaped. */
+        assert_non_null(setlocale(LC_ALL, "C.UTF-8"));
+        clean = text_sanitize(text);
+        assert_string_equal(clean, "caf\xc3\xa9 \\xc2\\x9b31m \\xe2\\x80\\xaetxt \\xff");
+        assert_harmless(clean);
+        free(clean);
+
+        /* Elsewhere a UTF-8 byte may be a C1 control: ASCII only. */
+        assert_non_null(setlocale(LC_ALL, "C"));
+        clean = text_sanitize(text);
+        assert_string_equal(clean, "caf\\xc3\\xa9 \\xc2\\x9b31m \\xe2\\x80\\xaetxt \\xff");
+        free(clean);
+}
+
+static void hostile_record(SessionRecord *record) {
+        *record = (SessionRecord) SESSION_RECORD_INIT;
+        record->id = 7;
+        record->uid = 1000;
+        set(&record->user, "alice");
+        set(&record->service, "sshd\033[2J");
+        set(&record->ttys, "pts/3\xc2\x9b" "2J");
+        set(&record->display, ":0\xe2\x80\xae");
+        set(&record->desktop, "\xe2\x81\xa6gnome");
+        set(&record->remote_host, "evil\xc2\x9b" "31m\xe2\x80\x8d\x7f.example");
+}
+
+static void test_show_is_safe(void **state) {
+        _cleanup_(session_record_done) SessionRecord record;
+        char *output = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&output, &size);
+
+        assert_non_null(setlocale(LC_ALL, "C.UTF-8"));
+        hostile_record(&record);
+        assert_int_equal(session_print_details(f, &record, false), 0);
+        fclose(f);
+        assert_harmless(output);
+        /* Device and From, built from several fields, are sanitised as a whole. */
+        assert_non_null(strstr(output, "          Device: sshd\\x1b[2J pts/3\\xc2\\x9b2J :0\\xe2\\x80\\xae (\\xe2\\x81\\xa6gnome)\n"));
+        assert_non_null(strstr(output, "            From: evil\\xc2\\x9b31m\\xe2\\x80\\x8d\\x7f.example\n"));
+        free(output);
+        assert_non_null(setlocale(LC_ALL, "C"));
+}
+
+static void test_table_is_safe(void **state) {
+        static const char *const headers[] = { "DEVICE", "FROM" };
+        _cleanup_(table_freep) Table *table = table_new(2, headers);
+        _cleanup_(session_record_done) SessionRecord record;
+        _cleanup_(freep) char *device = NULL;
+        char *output = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&output, &size);
+
+        assert_non_null(setlocale(LC_ALL, "C.UTF-8"));
+        hostile_record(&record);
+        device = session_device_text(&record);
+        assert_int_equal(table_add_cell(table, device), 0);
+        assert_int_equal(table_add_cell(table, session_from_text(&record)), 0);
+        assert_int_equal(table_print(table, f, false), 0);
+        fclose(f);
+        assert_harmless(output);
+        free(output);
+        assert_non_null(setlocale(LC_ALL, "C"));
+}
+
+static void write_hostile(JsonWriter *writer, const void *data) {
+        json_begin_object(writer);
+        json_key(writer, "text");
+        json_string(writer, data);
+        json_end_object(writer);
+}
+
+static void test_json_escapes_c1_and_bidi(void **state) {
+        /* DEL, CSI (U+009B), RLO, ZWJ, a tag (beyond the BMP: a surrogate pair), letters. */
+        const char *text = "a\x7f\xc2\x9b" "b\xe2\x80\xae\xe2\x80\x8d\xf3\xa0\x81\x81 caf\xc3\xa9 \xe2\x9c\x93";
+        char *output = NULL;
+        json_object *object, *value;
+
+        for (int pretty = 0; pretty <= 1; pretty++) {
+                object = written(pretty, write_hostile, text, &output);
+                assert_harmless(output);
+                assert_non_null(strstr(output, "\"a\\u007f\\u009bb\\u202e\\u200d\\udb40\\udc41 caf\xc3\xa9 \xe2\x9c\x93\""));
+                /* Escaped, it reads back as it was. */
+                assert_true(json_object_object_get_ex(object, "text", &value));
+                assert_string_equal(json_object_get_string(value), text);
+                json_object_put(object);
+                free(output);
+        }
+
+        /* A byte that is not UTF-8 has no place in JSON: U+FFFD. */
+        object = written(false, write_hostile, "x\xff" "y", &output);
+        assert_non_null(strstr(output, "\"x\\ufffdy\""));
+        json_object_put(object);
+        free(output);
 }
 
 static void test_table_columns_fit_content(void **state) {
@@ -226,6 +336,10 @@ int main(void) {
                 cmocka_unit_test(test_json_fields),
                 cmocka_unit_test(test_json_writer_escapes_and_nests),
                 cmocka_unit_test(test_sanitize_and_width),
+                cmocka_unit_test(test_sanitize_follows_the_locale),
+                cmocka_unit_test(test_show_is_safe),
+                cmocka_unit_test(test_table_is_safe),
+                cmocka_unit_test(test_json_escapes_c1_and_bidi),
                 cmocka_unit_test(test_table_columns_fit_content),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

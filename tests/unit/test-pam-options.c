@@ -136,10 +136,21 @@ static void test_login_notice(void **state) {
         assert_notice(0, NULL, NULL, NULL);
         assert_notice(1, one, NULL, "You have 1 other active session: 203.0.113.7 (sshd).");
         assert_notice(0, NULL, "198.51.100.4", "New login from 198.51.100.4 - not you? Run: sessmgrctl logout --others");
-        /* More sessions than places, and a place with an escape sequence left out. */
+        /* More sessions than places; a place with an escape sequence shown escaped. */
         assert_notice(5, three, "198.51.100.4",
-                      "You have 5 other active sessions: 203.0.113.7 (sshd), local (login tty2), ...\n"
+                      "You have 5 other active sessions: 203.0.113.7 (sshd), local (login tty2), x\\x1b[2J, ...\n"
                       "New login from 198.51.100.4 - not you? Run: sessmgrctl logout --others");
+}
+
+static void test_login_notice_is_ascii(void **state) {
+        /* CSI as U+009B, a right-to-left override, and a name not in UTF-8: the notice
+         * goes to a terminal of unknown character set, so it is plain ASCII. Nor does a
+         * hostile address silence the warning about a new one. */
+        char *places[] = { (char *) "a\xc2\x9b" "2Jb", (char *) "\xe2\x80\xae" "txt.exe", (char *) "caf\xc3\xa9 \xff", NULL };
+
+        assert_notice(3, places, "evil\033]0;x\007host",
+                      "You have 3 other active sessions: a\\xc2\\x9b2Jb, \\xe2\\x80\\xaetxt.exe, caf\\xc3\\xa9 \\xff.\n"
+                      "New login from evil\\x1b]0;x\\x07host - not you? Run: sessmgrctl logout --others");
 }
 
 int main(void) {
@@ -150,6 +161,7 @@ int main(void) {
                 cmocka_unit_test(test_timeout_bounds),
                 cmocka_unit_test(test_notify_option),
                 cmocka_unit_test(test_login_notice),
+                cmocka_unit_test(test_login_notice_is_ascii),
                 cmocka_unit_test(test_ssh_connection),
                 cmocka_unit_test(test_ssh_connection_rejects_garbage),
         };

@@ -9,6 +9,7 @@
 
 #include "record-fields.h"
 #include "record.h"
+#include "text.h"
 
 /* Records travel inside real sd-bus messages here, built on a real (socketpair) bus. */
 
@@ -223,15 +224,19 @@ static void test_validate(void **state) {
         assert_int_equal(session_record_validate(&record, &reason), 0);
         assert_null(reason);
 
-        /* An escape sequence in a field could repaint an administrator's terminal. */
+        /* Text is made safe first, never a reason to refuse a login. */
         assert_int_equal(record_set_string(&record.remote_host, "evil\033[2Jhost"), 0);
         assert_int_equal(session_record_validate(&record, &reason), -EINVAL);
-        assert_non_null(strstr(reason, "control"));
+        assert_int_equal(session_record_make_safe(&record), 0);
+        assert_int_equal(session_record_validate(&record, &reason), 0);
+        assert_string_equal(record.remote_host, "evil\\x1b[2Jhost");
 
         memset(long_text, 'a', sizeof(long_text) - 1);
         long_text[sizeof(long_text) - 1] = '\0';
         assert_int_equal(record_set_string(&record.remote_host, long_text), 0);
         assert_int_equal(session_record_validate(&record, &reason), -EINVAL);
+        assert_int_equal(session_record_make_safe(&record), 0);
+        assert_int_equal(session_record_validate(&record, &reason), 0);
 
         long_text[RECORD_STRING_MAX] = '\0';
         assert_int_equal(record_set_string(&record.remote_host, long_text), 0);
@@ -239,6 +244,116 @@ static void test_validate(void **state) {
 
         record.login_time_usec = -1;
         assert_int_equal(session_record_validate(&record, &reason), -EINVAL);
+}
+
+static void assert_escaped(const char *text, TextEscapeFlags flags, const char *expected) {
+        _cleanup_(freep) char *escaped = text_escape(text, 0, flags);
+        _cleanup_(freep) char *again = NULL;
+
+        assert_non_null(escaped);
+        assert_string_equal(escaped, expected);
+        /* Idempotent, and what it makes is safe. */
+        again = text_escape(escaped, 0, flags);
+        assert_string_equal(again, escaped);
+        assert_true(text_is_safe(escaped));
+        if (text && !(flags & TEXT_ESCAPE_ASCII))
+                assert_true(text_is_printable(text) == (strcmp(text, escaped) == 0));
+}
+
+static void test_escape_each_class(void **state) {
+        /* Passes: ASCII, UTF-8 letters, a no-break space, a backslash (kept as it is). */
+        assert_escaped("host-1.example.org", 0, "host-1.example.org");
+        assert_escaped("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac\xc2\xa0x", 0, "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac\xc2\xa0x");
+        assert_escaped("a\\x1b", 0, "a\\x1b");
+        /* C0 and DEL. */
+        assert_escaped("a\033[2Jb\n\t\r", 0, "a\\x1b[2Jb\\x0a\\x09\\x0d");
+        assert_escaped("x\x7fy", 0, "x\\x7fy");
+        /* C1: CSI (U+009B), NEL (U+0085), OSC (U+009D). */
+        assert_escaped("a\xc2\x9b" "2J", 0, "a\\xc2\\x9b2J");
+        assert_escaped("\xc2\x85\xc2\x9d", 0, "\\xc2\\x85\\xc2\\x9d");
+        /* Bidi and other format characters: RLO, LRI, PDI, LRM, RLM, ALM, ZWSP, ZWJ, word
+         * joiner, BOM, soft hyphen, a tag; and the line separator. */
+        assert_escaped("\xe2\x80\xae" "exe.txt", 0, "\\xe2\\x80\\xaeexe.txt");
+        assert_escaped("\xe2\x81\xa6" "a" "\xe2\x81\xa9", 0, "\\xe2\\x81\\xa6a\\xe2\\x81\\xa9");
+        assert_escaped("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", 0, "\\xe2\\x80\\x8e\\xe2\\x80\\x8f\\xd8\\x9c");
+        assert_escaped("\xe2\x80\x8b\xe2\x80\x8d\xe2\x81\xa0", 0, "\\xe2\\x80\\x8b\\xe2\\x80\\x8d\\xe2\\x81\\xa0");
+        assert_escaped("\xef\xbb\xbf\xc2\xad\xf3\xa0\x81\x81", 0, "\\xef\\xbb\\xbf\\xc2\\xad\\xf3\\xa0\\x81\\x81");
+        assert_escaped("a\xe2\x80\xa8" "b", 0, "a\\xe2\\x80\\xa8b");
+        /* Not UTF-8: a stray byte, an overlong "/", a surrogate, a character cut short. */
+        assert_escaped("\xff", 0, "\\xff");
+        assert_escaped("\xc0\xaf", 0, "\\xc0\\xaf");
+        assert_escaped("\xed\xa0\x80", 0, "\\xed\\xa0\\x80");
+        assert_escaped("a\xe2\x80", 0, "a\\xe2\\x80");
+        /* For a terminal that is not UTF-8, every byte above 0x7f. */
+        assert_escaped("caf\xc3\xa9", TEXT_ESCAPE_ASCII, "caf\\xc3\\xa9");
+        assert_escaped(NULL, 0, "-");
+}
+
+static void assert_cut(const char *text, size_t max) {
+        _cleanup_(freep) char *cut = text_escape(text, max, 0);
+        _cleanup_(freep) char *again = NULL;
+        size_t length;
+
+        assert_non_null(cut);
+        length = strlen(cut);
+        assert_true(length <= max);
+        assert_true(length > max - 4 - strlen(TEXT_CUT_MARKER));    /* no more cut than one escape */
+        assert_string_equal(cut + length - strlen(TEXT_CUT_MARKER), TEXT_CUT_MARKER);
+        assert_true(text_is_safe(cut));                 /* never inside a character */
+        again = text_escape(cut, max, 0);
+        assert_string_equal(again, cut);
+}
+
+static void test_escape_cuts_long_text(void **state) {
+        size_t size = 10 * 1024;
+        _cleanup_(freep) char *text = malloc(size + 1);
+        _cleanup_(freep) char *escapes = NULL;
+
+        assert_non_null(text);
+        memset(text, 'a', size);
+        text[size] = '\0';
+        assert_cut(text, RECORD_STRING_MAX);
+
+        /* Escapes are never cut in the middle: the text before the marker is whole ones. */
+        memset(text, '\033', size);
+        assert_cut(text, RECORD_STRING_MAX);
+        escapes = text_escape(text, RECORD_STRING_MAX, 0);
+        assert_int_equal((strlen(escapes) - strlen(TEXT_CUT_MARKER)) % 4, 0);
+
+        /* Nor a character of two bytes. */
+        for (size_t i = 0; i + 1 < size; i += 2)
+                memcpy(text + i, "\xc3\xa9", 2);
+        assert_cut(text, RECORD_STRING_MAX);
+        assert_cut(text, 11);
+}
+
+static void test_make_safe(void **state) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+        _cleanup_(freep) char *host = malloc(10 * 1024 + 1);
+        const char *kept;
+
+        assert_non_null(host);
+        memset(host, 'h', 10 * 1024);
+        host[10 * 1024] = '\0';
+        host[0] = '\033';
+        record.uid = 1000;
+        assert_int_equal(record_set_string(&record.user, "alice"), 0);
+        assert_int_equal(record_set_string(&record.service, "sshd"), 0);
+        assert_int_equal(record_set_string(&record.tty, "\xc2\x9b" "31m"), 0);
+        assert_int_equal(record_set_string(&record.remote_host, host), 0);
+
+        assert_int_equal(session_record_make_safe(&record), 0);
+        assert_int_equal(session_record_validate(&record, NULL), 0);
+        assert_string_equal(record.service, "sshd");
+        assert_string_equal(record.tty, "\\xc2\\x9b31m");
+        assert_int_equal(strlen(record.remote_host), RECORD_STRING_MAX);
+        assert_memory_equal(record.remote_host, "\\x1bhhh", 7);
+
+        /* Again: nothing changes, safe fields are not even copied. */
+        kept = record.remote_host;
+        assert_int_equal(session_record_make_safe(&record), 0);
+        assert_ptr_equal(record.remote_host, kept);
+        assert_string_equal(record.tty, "\\xc2\\x9b31m");
 }
 
 static void test_state_names(void **state) {
@@ -262,6 +377,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_struct_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_struct_unknown_state_is_refused, setup, teardown),
                 cmocka_unit_test(test_validate),
+                cmocka_unit_test(test_escape_each_class),
+                cmocka_unit_test(test_escape_cuts_long_text),
+                cmocka_unit_test(test_make_safe),
                 cmocka_unit_test(test_state_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
