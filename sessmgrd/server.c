@@ -61,7 +61,7 @@ static int peer_owner(const struct ucred *credentials, uid_t *ret) {
                 *ret = credentials->uid;
                 return 0;
         }
-        return r;       /* gone already: nobody is left to serve */
+        return r;
 }
 
 static unsigned connections_of(Manager *manager, uid_t owner) {
@@ -139,8 +139,13 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
                         return 0;
                 }
         } else {
-                if (peer_owner(&credentials, &owner) < 0)
-                        return 0;       /* connected and went away */
+                if (peer_owner(&credentials, &owner) < 0) {
+                        /* Connected and went away: nobody to serve, and whose it was is
+                         * unknown (counting it as its raw uid would be the way around
+                         * the cap). */
+                        log_refusal(manager, &credentials, credentials.uid, "its process is gone");
+                        return 0;
+                }
                 if (manager->connection_count >= manager->connections_max) {
                         log_refusal(manager, &credentials, owner, "too many connections");
                         return 0;
