@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 
+from conftest import PRELOAD_FIRST
 from test_hostile_clients import HOSTILE, hostile
 from test_logind_stand_in import stand_in_logind, wait_for_log
 
@@ -51,8 +52,12 @@ def test_unread_replies_do_not_grow_memory(daemon):
     before = status_kib(daemon, "VmRSS")
     sent = hostile(daemon, "unread-replies", 50000)["sent"]
     peak = status_kib(daemon, "VmHWM")
-    # 50,000 replies held would be hundreds of MB; a few per connection are nothing.
-    assert peak - before < 32 * 1024, (sent, before, peak)
+    # It stopped reading: the rest of the calls wait in the kernel, and the client blocks.
+    assert sent < 20000, sent
+    # 50,000 replies held would be hundreds of MB; a few per connection are nothing
+    # (AddressSanitizer keeps freed memory in quarantine: no figure to check there).
+    if not PRELOAD_FIRST:
+        assert peak - before < 32 * 1024, (sent, before, peak)
     # A client that pipelines many calls and reads afterwards gets every answer.
     assert hostile(daemon, "pipelined", 200) == {"returns": 200}
     assert root_logins(daemon, 3) == 3
