@@ -120,13 +120,17 @@ static int compare_numbers(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-/* The terminals of the session's processes, and the newest input time among them. */
-static int probe_ttys(const char *directory, ActivitySample *sample, char **ret_ttys) {
+/* The terminals of the session's processes, and the newest input time among them. Looks
+ * at max_processes at most: cgroup.procs lists the oldest first (the login's own shell),
+ * and a user who starts thousands more must not make each look cost that much. */
+static int probe_ttys(const char *directory, unsigned max_processes, ActivitySample *sample,
+                      char **ret_ttys, unsigned *ret_processes) {
         unsigned long numbers[TTYS_MAX];
         _cleanup_(fclosep) FILE *procs = NULL;
         _cleanup_(freep) char *ttys = NULL;
         char path[PATH_MAX];
         size_t count = 0, length = 0;
+        unsigned processes = 0;
         int pid;
 
         if (!join_path(path, directory, "cgroup.procs"))
@@ -134,8 +138,10 @@ static int probe_ttys(const char *directory, ActivitySample *sample, char **ret_
         procs = fopen(path, "re");
         if (!procs)
                 return -errno;
-        while (fscanf(procs, "%d", &pid) == 1) {
+        while (processes < max_processes && fscanf(procs, "%d", &pid) == 1) {
                 unsigned long number = read_tty_number(pid);
+
+                processes++;
                 if (number != 0)
                         add_unique(numbers, &count, number);
         }
@@ -166,17 +172,19 @@ static int probe_ttys(const char *directory, ActivitySample *sample, char **ret_
         }
 
         *ret_ttys = TAKE_PTR(ttys);
+        *ret_processes = processes;
         return 0;
 }
 
-int activity_probe_session(const char *cgroup_root, uid_t uid, const char *logind_session,
-                           ActivitySample *sample, char **ret_ttys) {
+int activity_probe_session(const char *cgroup_root, uid_t uid, const char *logind_session, unsigned max_processes,
+                           ActivitySample *sample, char **ret_ttys, unsigned *ret_processes) {
         static const char *const cpu_keys[] = { "usage_usec" };
         static const char *const io_keys[] = { "rbytes", "wbytes" };
         char directory[PATH_MAX - 32];         /* room for the file names below it */
 
         *sample = (ActivitySample) { .cpu_usec = -1, .io_bytes = -1 };
         *ret_ttys = NULL;
+        *ret_processes = 0;
         if (!cgroup_root)
                 return -ENOENT;
 
@@ -189,5 +197,5 @@ int activity_probe_session(const char *cgroup_root, uid_t uid, const char *login
         if (sample->cpu_usec < 0)
                 return -ENOENT;
         sample->io_bytes = read_counter(directory, "io.stat", io_keys, ELEMENTSOF(io_keys));
-        return probe_ttys(directory, sample, ret_ttys);
+        return probe_ttys(directory, max_processes, sample, ret_ttys, ret_processes);
 }

@@ -14,6 +14,17 @@
 /* Messages handled per connection before others get their turn. */
 #define MESSAGES_PER_TURN 32
 
+/* Replies a connection may have waiting to be written before we stop reading its calls:
+ * a client that sends without reading the answers must not make us hold them all. A
+ * few, not one: a client may pipeline a handful of calls and read them all after. */
+#define QUEUED_REPLIES_MAX 8
+
+/* Root (the PAM module of every login) first; everyone else after the commit of
+ * logins and the periodic poll (SD_EVENT_PRIORITY_IDLE): no user's calls can keep a
+ * login from being recorded and answered. */
+#define PRIORITY_ROOT SD_EVENT_PRIORITY_IMPORTANT
+#define PRIORITY_USER (SD_EVENT_PRIORITY_IDLE + 1)
+
 /* A connection that completes no message for this long is closed: a login's call takes
  * milliseconds, and idle or slow-dripping clients must not hold resources. */
 #define IDLE_USEC (30 * USEC_PER_SEC)
@@ -24,7 +35,16 @@
  * that pipelines BEGIN with its first call then hangs). Processing until sd-bus says
  * there is nothing left fixes that, and lets us bound each connection's turn. */
 
-static void connection_process(Connection *connection) {
+static bool replies_backlogged(Connection *connection) {
+        uint64_t queued = 0;
+
+        return sd_bus_get_n_queued_write(connection->bus, &queued) >= 0 && queued > QUEUED_REPLIES_MAX;
+}
+
+/* writable: the socket just reported room. sd_bus_process() writes what is queued first
+ * and reads a new call only when it could not finish writing a whole message; so while
+ * replies are backlogged it is called once per report of room, never to read. */
+static void connection_process(Connection *connection, bool writable) {
         connection->more_work = false;
 
         for (unsigned i = 0; i < MESSAGES_PER_TURN; i++) {
@@ -32,6 +52,12 @@ static void connection_process(Connection *connection) {
 
                 if (connection->closed)
                         return;
+                connection->backlogged = replies_backlogged(connection);
+                if (connection->backlogged) {
+                        if (!writable)
+                                return;         /* update_events() waits for room only */
+                        writable = false;
+                }
                 r = sd_bus_process(connection->bus, NULL);
                 if (r < 0) {
                         if (r != -ENOTCONN && r != -ECONNRESET)
@@ -47,7 +73,7 @@ static void connection_process(Connection *connection) {
 }
 
 static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        connection_process(userdata);
+        connection_process(userdata, revents & EPOLLOUT);
         connection_update_events(userdata);
         return 0;
 }
@@ -64,7 +90,7 @@ static int on_time(sd_event_source *source, uint64_t usec, void *userdata) {
                 connection_close(connection);
                 return 0;
         }
-        connection_process(connection);
+        connection_process(connection, false);
         connection_update_events(connection);
         return 0;
 }
@@ -88,6 +114,11 @@ void connection_update_events(Connection *connection) {
                 connection_close(connection);
                 return;
         }
+        /* Backlogged: new calls wait in the kernel's buffer (and the client blocks) until
+         * the replies drained. Asking for input again re-arms the edge: calls that came
+         * meanwhile are reported at once. */
+        if (connection->backlogged)
+                events = EPOLLOUT;
         if ((uint32_t) events != connection->io_events) {
                 if (sd_event_source_set_io_events(connection->io_source, (uint32_t) events | EPOLLET) < 0) {
                         connection_close(connection);
@@ -156,18 +187,26 @@ static int connection_start_bus(Connection *connection, int *fd) {
 
 static int connection_attach(Connection *connection) {
         sd_event *event = connection->manager->event;
+
+        int64_t priority = connection->peer_uid == 0 ? PRIORITY_ROOT : PRIORITY_USER;
         int r;
 
         r = sd_event_add_io(event, &connection->io_source, sd_bus_get_fd(connection->bus), 0, on_io, connection);
         if (r < 0)
                 return r;
+        r = sd_event_source_set_priority(connection->io_source, priority);
+        if (r < 0)
+                return r;
         r = sd_event_add_time(event, &connection->time_source, CLOCK_MONOTONIC, 0, 0, on_time, connection);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_priority(connection->time_source, priority);
         if (r < 0)
                 return r;
         return sd_event_source_set_enabled(connection->time_source, SD_EVENT_OFF);
 }
 
-int connection_new(Manager *manager, int *fd, const struct ucred *credentials, Connection **ret) {
+int connection_new(Manager *manager, int *fd, const struct ucred *credentials, uid_t owner_uid, Connection **ret) {
         Connection *connection;
         int r;
 
@@ -178,6 +217,7 @@ int connection_new(Manager *manager, int *fd, const struct ucred *credentials, C
                 .manager = manager,
                 .peer_uid = credentials->uid,
                 .peer_pid = credentials->pid,
+                .owner_uid = owner_uid,
                 .last_message_usec = now_usec(CLOCK_MONOTONIC),
                 .timer_usec = UINT64_MAX,
                 .next = manager->connections,

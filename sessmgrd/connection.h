@@ -17,6 +17,7 @@ struct Connection {
         sd_bus *bus;
         uid_t peer_uid;
         pid_t peer_pid;
+        uid_t owner_uid;                /* whose login the peer runs in: what the caps count */
 
         sd_event_source *io_source;
         sd_event_source *time_source;
@@ -24,13 +25,14 @@ struct Connection {
         uint64_t timer_usec;            /* when time_source fires, UINT64_MAX while it is off */
         int64_t last_message_usec;      /* CLOCK_MONOTONIC: accept, then each whole message */
         bool more_work;         /* processing was cut short to let others run */
+        bool backlogged;        /* too many replies unwritten: not reading new calls */
         bool closed;            /* waiting to be freed by the manager */
 
         Connection *next, *previous;
 };
 
-/* Takes over *fd once the connection owns it. */
-int connection_new(Manager *manager, int *fd, const struct ucred *credentials, Connection **ret);
+/* Takes over *fd once the connection owns it. owner_uid: see server.c. */
+int connection_new(Manager *manager, int *fd, const struct ucred *credentials, uid_t owner_uid, Connection **ret);
 Connection *connection_free(Connection *connection);
 
 /* Tells the event loop what the connection waits for now; needed after sending on it

@@ -31,12 +31,17 @@ typedef struct Manager {
         bool listen_fd_owned;           /* false when systemd passed it in */
         char *socket_path;              /* set when we bound it ourselves, to unlink at exit */
         sd_event_source *listen_source;
+        sd_event_source *accept_resume_source; /* listening again after running out of files */
+        unsigned accept_failures;       /* since accept_failure_logged_usec */
+        int64_t accept_failure_logged_usec;
         sd_id128_t server_id;
 
         Connection *connections;
         sd_event_source *reap_source;   /* frees closed connections */
         int64_t refusal_logged_usec;
         unsigned connection_count;
+        unsigned connections_max;       /* for everyone but root, from the limit of open files */
+        unsigned connections_root_reserve;      /* root's room beyond connections_max */
 
         char boot_id[SD_ID128_STRING_MAX];
 } Manager;
@@ -52,6 +57,8 @@ int manager_run(Manager *manager);
 int server_listen(Manager *manager, const char *socket_path);
 void server_close(Manager *manager);
 void manager_schedule_reap(Manager *manager);
+/* The connection caps that fit in this many open files. */
+void server_connection_limits(uint64_t descriptors, unsigned *ret_max, unsigned *ret_root_reserve);
 
 /* dispatch.c */
 int manager_dispatch(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -19,12 +19,24 @@ typedef struct SessionCounters {
         ActivityCounters counters;
         bool seen;              /* in the current full poll */
         bool idle_warned;       /* since its last activity */
+        int64_t looked_usec;    /* CLOCK_MONOTONIC of the last look, 0: none yet */
         int64_t idle_logout_asked_usec; /* when logind was last asked to end it, 0: not yet */
 } SessionCounters;
 
 /* Sessions looked at per loop iteration: a poll of 10,000 sessions must not hold up the
  * logins arriving meanwhile. */
 #define SESSIONS_PER_STEP 256
+
+/* What one look may cost, counted in processes whose /proc/PID/stat is read (a few
+ * microseconds each): per session, and per loop iteration (a poll step or one
+ * ListSessions), so that no user's processes or calls hold up the logins being recorded
+ * for more than a few milliseconds at a time. */
+#define PROCESSES_PER_LOOK_MAX 1024
+#define PROCESSES_PER_TURN_MAX (2 * PROCESSES_PER_LOOK_MAX)
+
+/* A user's list shows what a look at most this old saw: calling ListSessions in a loop
+ * costs a look per session per interval, not per call. */
+#define LIST_LOOK_MAX_AGE_USEC (2 * USEC_PER_SEC)
 
 struct Poller {
         Manager *manager;
@@ -133,29 +145,38 @@ static void apply_idle_policy(Poller *poller, const SessionRecord *record, Sessi
                                   (unsigned long long) record->id, strerror(-r));
 }
 
-static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
+/* Returns the processes it read. */
+static unsigned look_at(Poller *poller, SessionRecord *record, int64_t now, bool recent_look_will_do) {
         Manager *manager = poller->manager;
         _cleanup_(freep) char *ttys = NULL;
         const char *source = record->last_active_source ?: ACTIVITY_SOURCE_LOGIN;
         int64_t last_active = record->last_active_usec;
         uid_t owner = record->uid;
+        int64_t monotonic = now_usec(CLOCK_MONOTONIC);
         SessionCounters *previous;
         ActivitySample sample;
+        unsigned processes;
         bool moved, first_look;
 
         if (record->state == SESSION_CLOSED || !record->logind_session ||
             !streq_ptr(record->boot_id, manager->boot_id))
-                return;
-        /* su and sudo records live in the scope of the login they ran in, under its owner. */
-        if (record->parent_id > 0 && sd_session_get_uid(record->logind_session, &owner) < 0)
-                return;
-        if (activity_probe_session(poller->cgroup_root, owner, record->logind_session, &sample, &ttys) < 0)
-                return;         /* its cgroup is gone: logind will tell us it ended */
-
+                return 0;
         previous = counters_of(poller, record->id);
         if (!previous)
-                return;
+                return 0;
         previous->seen = true;
+        if (recent_look_will_do && previous->looked_usec > 0 &&
+            monotonic - previous->looked_usec < (int64_t) LIST_LOOK_MAX_AGE_USEC)
+                return 0;       /* the record holds what that look saw */
+        previous->looked_usec = monotonic;
+
+        /* su and sudo records live in the scope of the login they ran in, under its owner. */
+        if (record->parent_id > 0 && sd_session_get_uid(record->logind_session, &owner) < 0)
+                return 0;
+        if (activity_probe_session(poller->cgroup_root, owner, record->logind_session, PROCESSES_PER_LOOK_MAX,
+                                   &sample, &ttys, &processes) < 0)
+                return processes;       /* its cgroup is gone: logind will tell us it ended */
+
         first_look = !previous->counters.known;
         moved = activity_judge(&sample, &previous->counters, now, &last_active, &source);
         if (moved) {
@@ -168,15 +189,26 @@ static void look_at(Poller *poller, SessionRecord *record, int64_t now) {
          * no activity to show yet (just imported, or busy while sessmgrd was down). */
         if (!first_look)
                 apply_idle_policy(poller, record, previous, now);
+        return processes;
+}
+
+/* Looks at records from the first until a turn's worth of processes was read (one
+ * session at least); returns how many it went through. */
+static size_t look_at_some(Poller *poller, SessionRecord *records, size_t count, bool recent_look_will_do) {
+        int64_t now = now_usec(CLOCK_REALTIME);
+        unsigned processes = 0;
+        size_t i;
+
+        for (i = 0; i < count && processes + PROCESSES_PER_LOOK_MAX <= PROCESSES_PER_TURN_MAX; i++)
+                processes += look_at(poller, &records[i], now, recent_look_will_do);
+        return i;
 }
 
 void poller_refresh(Poller *poller, SessionRecord *records, size_t count) {
-        int64_t now = now_usec(CLOCK_REALTIME);
-
         if (!poller)
                 return;
-        for (size_t i = 0; i < count; i++)
-                look_at(poller, &records[i], now);
+        /* Those left out show the last look's results; the next list looks at them. */
+        (void) look_at_some(poller, records, count, true);
 }
 
 static int on_step(sd_event_source *source, void *userdata) {
@@ -187,13 +219,14 @@ static int on_step(sd_event_source *source, void *userdata) {
 
         r = store_list_open_page(poller->manager->store, poller->next_after_id, SESSIONS_PER_STEP, &records, &count);
         if (r >= 0) {
-                poller_refresh(poller, records, count);
-                if (count > 0)
-                        poller->next_after_id = records[count - 1].id;
+                size_t looked = look_at_some(poller, records, count, false);
+
+                if (looked > 0)
+                        poller->next_after_id = records[looked - 1].id;
                 session_record_array_free(records, count);
+                if (looked < count || count == SESSIONS_PER_STEP)
+                        return 0;       /* more: the next step runs when the loop is idle again */
         }
-        if (r >= 0 && count == SESSIONS_PER_STEP)
-                return 0;       /* more: the next step runs when the loop is idle again */
 
         /* The whole walk is done: the next one after the interval. */
         forget_unseen(poller);

@@ -3,11 +3,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-login.h>
 
 #include "connection.h"
 #include "log.h"
@@ -23,14 +25,88 @@
  * idle connections cannot exhaust the daemon's file descriptors. */
 #define CONNECTIONS_MAX 4096
 #define CONNECTIONS_PER_USER_MAX 16
+/* Beyond CONNECTIONS_MAX, for root only: the PAM module of every login calls as root,
+ * and no number of other connections may leave it without room. */
+#define CONNECTIONS_ROOT_RESERVE 512
+/* Descriptors that are not connections: the database and its journal, the buses,
+ * the event loop's timers, /proc and cgroup files being read, the journal socket. */
+#define DESCRIPTORS_OTHER 128
 
-static unsigned connections_of(Manager *manager, uid_t uid) {
+/* accept4() failing for want of descriptors or memory would fail again at once:
+ * listening pauses this long, and says so at most once per interval. */
+#define ACCEPT_PAUSE_USEC (100 * USEC_PER_MSEC)
+#define ACCEPT_FAILURE_LOG_INTERVAL_USEC (60 * USEC_PER_SEC)
+
+void server_connection_limits(uint64_t descriptors, unsigned *ret_max, unsigned *ret_root_reserve) {
+        uint64_t budget = descriptors > DESCRIPTORS_OTHER ? descriptors - DESCRIPTORS_OTHER : 0;
+
+        if (budget >= CONNECTIONS_MAX + CONNECTIONS_ROOT_RESERVE) {
+                *ret_max = CONNECTIONS_MAX;
+                *ret_root_reserve = CONNECTIONS_ROOT_RESERVE;
+                return;
+        }
+        /* Fewer descriptors than planned for (run by hand with a shell's 1024): shrink
+         * both, so that accept4() still never runs out; root keeps a quarter. */
+        *ret_root_reserve = (unsigned) (budget / 4);
+        *ret_max = (unsigned) (budget - budget / 4);
+}
+
+/* Whose login the peer runs in: the owner of the logind session or user manager its
+ * cgroup belongs to. A user's subordinate uids (newuidmap) run in the user's own
+ * session, and so count as that user. Outside of any (a system service): its uid. */
+static int peer_owner(const struct ucred *credentials, uid_t *ret) {
+        int r = sd_pid_get_owner_uid(credentials->pid, ret);
+
+        if (r == -ENODATA || r == -ENXIO) {
+                *ret = credentials->uid;
+                return 0;
+        }
+        return r;
+}
+
+static unsigned connections_of(Manager *manager, uid_t owner) {
         unsigned count = 0;
 
         for (Connection *c = manager->connections; c; c = c->next)
-                if (c->peer_uid == uid)
+                if (c->peer_uid != 0 && c->owner_uid == owner && !c->closed)
                         count++;
         return count;
+}
+
+static void log_refusal(Manager *manager, const struct ucred *credentials, uid_t owner, const char *why) {
+        /* At most one line a second: refusals are what a flood is made of. */
+        if (now_usec(CLOCK_MONOTONIC) < manager->refusal_logged_usec + USEC_PER_SEC)
+                return;
+        log_warning("refusing connection from uid %u (pid %d, login of uid %u): %s",
+                    (unsigned) credentials->uid, (int) credentials->pid, (unsigned) owner, why);
+        manager->refusal_logged_usec = now_usec(CLOCK_MONOTONIC);
+}
+
+static int on_accept_resume(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *manager = userdata;
+
+        return sd_event_source_set_enabled(manager->listen_source, SD_EVENT_ON);
+}
+
+/* Out of descriptors or memory: the pending connection stays in the backlog, so the
+ * listening socket stays readable, and retrying at once would spin. */
+static void pause_accepting(Manager *manager, int error) {
+        int64_t now = now_usec(CLOCK_MONOTONIC);
+
+        manager->accept_failures++;
+        if (manager->accept_failure_logged_usec == 0 ||
+            now >= manager->accept_failure_logged_usec + (int64_t) ACCEPT_FAILURE_LOG_INTERVAL_USEC) {
+                log_warning("cannot accept connections: %s (%u times since the last such message); "
+                            "pausing for %d ms each time",
+                            strerror(error), manager->accept_failures,
+                            (int) (ACCEPT_PAUSE_USEC / USEC_PER_MSEC));
+                manager->accept_failures = 0;
+                manager->accept_failure_logged_usec = now;
+        }
+        if (sd_event_source_set_time_relative(manager->accept_resume_source, ACCEPT_PAUSE_USEC) < 0 ||
+            sd_event_source_set_enabled(manager->accept_resume_source, SD_EVENT_ONESHOT) < 0)
+                return;         /* without a timer to resume, keep listening rather than never again */
+        (void) sd_event_source_set_enabled(manager->listen_source, SD_EVENT_OFF);
 }
 
 static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, void *userdata) {
@@ -39,11 +115,14 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
         Connection *connection;
         struct ucred credentials;
         socklen_t length = sizeof(credentials);
+        uid_t owner;
         int r;
 
         fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                        pause_accepting(manager, errno);
+                else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                         log_warning_errno(errno, "cannot accept a connection: %m");
                 return 0;
         }
@@ -53,18 +132,31 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0)
                 return log_warning_errno(errno, "cannot read peer credentials: %m"), 0;
 
-        if (manager->connection_count >= CONNECTIONS_MAX ||
-            (credentials.uid != 0 && connections_of(manager, credentials.uid) >= CONNECTIONS_PER_USER_MAX)) {
-                /* At most one line a second: refusals are what a flood is made of. */
-                if (now_usec(CLOCK_MONOTONIC) >= manager->refusal_logged_usec + USEC_PER_SEC) {
-                        log_warning("refusing connection from uid %u (pid %d): too many connections",
-                                    (unsigned) credentials.uid, (int) credentials.pid);
-                        manager->refusal_logged_usec = now_usec(CLOCK_MONOTONIC);
+        if (credentials.uid == 0) {
+                owner = 0;
+                if (manager->connection_count >= manager->connections_max + manager->connections_root_reserve) {
+                        log_refusal(manager, &credentials, owner, "too many connections of root");
+                        return 0;
                 }
-                return 0;
+        } else {
+                if (peer_owner(&credentials, &owner) < 0) {
+                        /* Connected and went away: nobody to serve, and whose it was is
+                         * unknown (counting it as its raw uid would be the way around
+                         * the cap). */
+                        log_refusal(manager, &credentials, credentials.uid, "its process is gone");
+                        return 0;
+                }
+                if (manager->connection_count >= manager->connections_max) {
+                        log_refusal(manager, &credentials, owner, "too many connections");
+                        return 0;
+                }
+                if (connections_of(manager, owner) >= CONNECTIONS_PER_USER_MAX) {
+                        log_refusal(manager, &credentials, owner, "too many connections of this login's user");
+                        return 0;
+                }
         }
 
-        r = connection_new(manager, &fd, &credentials, &connection);
+        r = connection_new(manager, &fd, &credentials, owner, &connection);
         if (r < 0)
                 log_warning_errno(r, "cannot set up a connection from uid %u: %s",
                                   (unsigned) credentials.uid, strerror(-r));
@@ -153,6 +245,7 @@ void manager_schedule_reap(Manager *manager) {
 }
 
 int server_listen(Manager *manager, const char *socket_path) {
+        struct rlimit descriptors;
         int n, r;
 
         n = sd_listen_fds(true);
@@ -172,6 +265,14 @@ int server_listen(Manager *manager, const char *socket_path) {
                 log_debug("listening on %s", socket_path);
         }
 
+        if (getrlimit(RLIMIT_NOFILE, &descriptors) < 0)
+                return log_error_errno(errno, "cannot read the limit of open files: %m");
+        server_connection_limits(descriptors.rlim_cur, &manager->connections_max, &manager->connections_root_reserve);
+        if (manager->connections_max < CONNECTIONS_MAX)
+                log_notice("only %llu open files allowed: at most %u connections, %u more for root",
+                           (unsigned long long) descriptors.rlim_cur, manager->connections_max,
+                           manager->connections_root_reserve);
+
         r = sd_id128_randomize(&manager->server_id);
         if (r < 0)
                 return r;
@@ -181,7 +282,20 @@ int server_listen(Manager *manager, const char *socket_path) {
         r = sd_event_source_set_enabled(manager->reap_source, SD_EVENT_OFF);
         if (r < 0)
                 return r;
-        return sd_event_add_io(manager->event, &manager->listen_source, manager->listen_fd, EPOLLIN, on_accept, manager);
+        r = sd_event_add_time(manager->event, &manager->accept_resume_source, CLOCK_MONOTONIC, 0, 0,
+                              on_accept_resume, manager);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(manager->accept_resume_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(manager->event, &manager->listen_source, manager->listen_fd, EPOLLIN, on_accept, manager);
+        if (r < 0)
+                return r;
+        /* With the commit of logins and the poll, after root's connections, before
+         * other users' (connection.c): a user's flood of calls cannot delay accepting
+         * root's login, nor a flood of connects the commit of logins. */
+        return sd_event_source_set_priority(manager->listen_source, SD_EVENT_PRIORITY_IDLE);
 }
 
 void server_close(Manager *manager) {
@@ -190,6 +304,7 @@ void server_close(Manager *manager) {
         manager->reap_source = sd_event_source_disable_unref(manager->reap_source);
 
         manager->listen_source = sd_event_source_disable_unref(manager->listen_source);
+        manager->accept_resume_source = sd_event_source_disable_unref(manager->accept_resume_source);
         if (manager->listen_fd_owned) {
                 closep(&manager->listen_fd);
                 if (manager->socket_path)

@@ -27,6 +27,8 @@ PACKAGES = [
     "openssh-server", "openssh-client",
     # Tools the tests use inside the container.
     "procps", "iproute2", "sudo", "login", "util-linux", "python3", "python3-dbus",
+    # newuidmap: a user's subordinate uids (tests of the per-user connection cap).
+    "uidmap",
     # Runtime libraries the sessmgr binaries link against.
     "libsqlite3-0", "libjson-c5", "libinih1",
 ]
