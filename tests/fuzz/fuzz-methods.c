@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         shutdown(fds[1], SHUT_WR);
 
-        if (connection_new(manager, &fds[0], &credentials, &connection) >= 0) {
+        if (connection_new(manager, &fds[0], &credentials, credentials.uid, &connection) >= 0) {
                 for (int i = 0; i < 256 && !connection->closed; i++)
                         if (sd_event_run(manager->event, 0) <= 0)
                                 break;

@@ -135,7 +135,7 @@ static char *call_as_alice(const Method *method) {
         int fds[2];
 
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds), 0);
-        assert_int_equal(connection_new(manager, &fds[0], &credentials, &connection), 0);
+        assert_int_equal(connection_new(manager, &fds[0], &credentials, credentials.uid, &connection), 0);
         assert_int_equal(sd_bus_new(&client), 0);
         assert_int_equal(sd_bus_set_fd(client, fds[1], fds[1]), 0);
         assert_true(sd_bus_start(client) >= 0);
