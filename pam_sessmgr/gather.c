@@ -90,6 +90,7 @@ static unsigned parse_vt(const char *value) {
 static int gather_logind(pam_handle_t *handle, SessionRecord *record) {
         _cleanup_(freep) char *session = NULL, *seat = NULL;
         const char *value;
+        uid_t owner;
         unsigned vt = 0;
         int r;
 
@@ -99,6 +100,13 @@ static int gather_logind(pam_handle_t *handle, SessionRecord *record) {
          * believed where it says the same. */
         r = sd_pid_get_session(0, &session);
         value = pam_getenv(handle, "XDG_SESSION_ID");
+        /* In no session (pam_systemd could not move us): believed if logind says the
+         * session it names is this user's. */
+        if (r < 0 && !isempty(value) && sd_session_get_uid(value, &owner) >= 0 && owner == record->uid) {
+                session = strdup(value);
+                if (!session)
+                        return -ENOMEM;
+        }
         if (!isempty(value) && !streq_ptr(value, session))
                 pam_syslog(handle, LOG_NOTICE, "ignoring XDG_SESSION_ID from the PAM environment: "
                            "this process is in logind session %s", session ?: "none");
@@ -106,16 +114,18 @@ static int gather_logind(pam_handle_t *handle, SessionRecord *record) {
         if (r < 0)
                 return r;
 
-        value = pam_getenv(handle, "XDG_SEAT");
-        if (isempty(value) && record->logind_session && sd_session_get_seat(record->logind_session, &seat) >= 0)
-                value = seat;
-        r = record_set_string(&record->seat, value);
-        if (r < 0)
-                return r;
-
-        record->vt = parse_vt(pam_getenv(handle, "XDG_VTNR"));
-        if (record->vt == 0 && record->logind_session && sd_session_get_vt(record->logind_session, &vt) >= 0)
-                record->vt = vt;
+        /* Seat and VT: logind's word for its session; the PAM environment only without one. */
+        if (record->logind_session) {
+                if (sd_session_get_seat(record->logind_session, &seat) >= 0 &&
+                    record_set_string(&record->seat, seat) < 0)
+                        return -ENOMEM;
+                if (sd_session_get_vt(record->logind_session, &vt) >= 0)
+                        record->vt = vt;
+        } else {
+                if (record_set_string(&record->seat, pam_getenv(handle, "XDG_SEAT")) < 0)
+                        return -ENOMEM;
+                record->vt = parse_vt(pam_getenv(handle, "XDG_VTNR"));
+        }
 
         /* Graphical sessions: what logind knows of their display and desktop (it reads
          * them from files in /run, no bus round trip). */

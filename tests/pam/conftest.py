@@ -128,13 +128,15 @@ class World:
 
     # --- logins -----------------------------------------------------------
 
-    def pamtester(self, user, *operations, items=(), timeout=30, environment=None, silent=False):
-        """Runs pamtester as root (as sshd would); returns (CompletedProcess, seconds)."""
-        arguments = VALGRIND + ["pamtester", "-v"]
+    def pamtester(self, user, *operations, items=(), timeout=30, environment=None, silent=False, wrapper=(),
+                  service=SERVICE):
+        """Runs pamtester as root (as sshd would), after the wrapper command if one is
+        given; returns (CompletedProcess, seconds)."""
+        arguments = list(wrapper) + VALGRIND + ["pamtester", "-v"]
         for item in items:
             arguments += ["-I", item]
         # pamtester passes flags with the operation: open_session(PAM_SILENT)
-        arguments += [SERVICE, user, *(f"{o}(PAM_SILENT)" if silent else o for o in operations)]
+        arguments += [service, user, *(f"{o}(PAM_SILENT)" if silent else o for o in operations)]
         started = time.monotonic()
         result = subprocess.run(arguments, env=self.wrapper_environment(**(environment or {})), capture_output=True,
                                 text=True, timeout=timeout)

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import SERVICE
+from conftest import SERVICE, USERS
 from stock_bus import stock_bus
 
 FORGE = Path(__file__).resolve().parent / "forge_signal.py"
@@ -45,10 +45,22 @@ def start(world, address):
     wait_until(lambda: "reconciled with systemd-logind" in world.daemon_log.read_text(), "the reconcile")
 
 
-def bob_logs_in(world, logind_session, *operations):
+# The logind session as pam_systemd leaves it where the process could not be moved into
+# it: XDG_SESSION_ID, and logind's record of the session naming its user, here in a
+# mount namespace of pamtester's own.
+IN_LOGIND_SESSION = ["unshare", "-m", "sh", "-c",
+                     'mount -t tmpfs tmpfs /run/systemd/sessions && printf "UID=%s\\n" "$1" >/run/systemd/sessions/$0 '
+                     '&& shift && exec "$@"']
+
+
+def bob_logs_in(world, logind_session, *operations, service=SERVICE):
     """bob through the PAM module, with the logind session pam_systemd would have set."""
     world.pam_env.write_text(f"XDG_SESSION_ID DEFAULT={logind_session}\n")
-    world.login("bob", *(operations or ("open_session",)))
+    Path("/run/systemd/sessions").mkdir(parents=True, exist_ok=True)
+    (world.pam_dir / service).write_text((world.pam_dir / SERVICE).read_text())
+    result, _ = world.pamtester("bob", *(operations or ("open_session",)), service=service,
+                                wrapper=IN_LOGIND_SESSION + [logind_session, str(USERS["bob"])])
+    assert result.returncode == 0, result.stderr
 
 
 def forge(world, address, *signals):
@@ -111,7 +123,9 @@ def test_forged_owner_changes_do_not_stop_or_take_over_following(world):
         barrier(world, stand_in, "f0")
 
         # Still following: logind has f2, so bob's logout leaves it "closing", not "closed".
-        bob_logs_in(world, "f2", "open_session", "close_session")
+        # (Through "sshd", as the stand-in names f2's service: the login takes the place
+        # of the record imported from logind instead of being a su-like child of it.)
+        bob_logs_in(world, "f2", "open_session", "close_session", service="sshd")
         [(state, reason)] = records(world, user="bob")
         assert state == "closing" and reason is not None, "sessmgrd stopped following logind"
         assert ignored(world, alice, "NameOwnerChanged") == 1
