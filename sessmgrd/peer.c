@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 
@@ -72,4 +74,44 @@ int peer_get_logind_session(int socket_fd, pid_t pid_at_accept, char **ret) {
         if (pid_at_accept <= 0)
                 return -ESRCH;
         return sd_pid_get_session(pid_at_accept, ret);
+}
+
+/* Whose subordinate uid this is, from /etc/subuid ("name:first:count"): newuidmap maps
+ * nothing else into a user namespace. */
+static int subordinate_uid_owner(uid_t uid, uid_t *ret) {
+        _cleanup_(fclosep) FILE *file = fopen("/etc/subuid", "re");
+        char line[512];
+
+        if (!file)
+                return errno == ENOENT ? 0 : -errno;
+        while (fgets(line, sizeof(line), file)) {
+                unsigned long long first, count;
+                char name[256];
+                struct passwd *entry;
+
+                if (sscanf(line, "%255[^:]:%llu:%llu", name, &first, &count) != 3 ||
+                    uid < first || uid - first >= count)
+                        continue;
+                entry = getpwnam(name);
+                if (!entry)
+                        continue;
+                *ret = entry->pw_uid;
+                return 1;
+        }
+        return 0;
+}
+
+int peer_get_owner_uid(const struct ucred *credentials, uid_t *ret) {
+        int r;
+
+        r = sd_pid_get_owner_uid(credentials->pid, ret);
+        if (r != -ENODATA && r != -ENXIO)
+                return r;
+        /* In no login (a cron job, a service): its uid, unless that is one of a user's
+         * subordinate uids, which count as the user, logged in or not. */
+        r = subordinate_uid_owner(credentials->uid, ret);
+        if (r > 0)
+                return 0;
+        *ret = credentials->uid;
+        return 0;
 }

@@ -9,12 +9,12 @@
 #include <sys/un.h>
 
 #include <systemd/sd-daemon.h>
-#include <systemd/sd-login.h>
 
 #include "connection.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "peer.h"
 #include "protocol.h"
 #include "time-format.h"
 
@@ -49,19 +49,6 @@ void server_connection_limits(uint64_t descriptors, unsigned *ret_max, unsigned 
          * both, so that accept4() still never runs out; root keeps a quarter. */
         *ret_root_reserve = (unsigned) (budget / 4);
         *ret_max = (unsigned) (budget - budget / 4);
-}
-
-/* Whose login the peer runs in: the owner of the logind session or user manager its
- * cgroup belongs to. A user's subordinate uids (newuidmap) run in the user's own
- * session, and so count as that user. Outside of any (a system service): its uid. */
-static int peer_owner(const struct ucred *credentials, uid_t *ret) {
-        int r = sd_pid_get_owner_uid(credentials->pid, ret);
-
-        if (r == -ENODATA || r == -ENXIO) {
-                *ret = credentials->uid;
-                return 0;
-        }
-        return r;
 }
 
 static unsigned connections_of(Manager *manager, uid_t owner) {
@@ -139,7 +126,7 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
                         return 0;
                 }
         } else {
-                if (peer_owner(&credentials, &owner) < 0) {
+                if (peer_get_owner_uid(&credentials, &owner) < 0) {
                         /* Connected and went away: nobody to serve, and whose it was is
                          * unknown (counting it as its raw uid would be the way around
                          * the cap). */

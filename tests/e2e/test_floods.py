@@ -86,6 +86,18 @@ def test_subordinate_uids_count_as_their_user(box):
     assert "too many connections of this login's user" in journal
 
 
+def test_subordinate_uids_outside_a_login_count_as_their_user(box):
+    """As from a cron job: alice's processes in no login, her subordinate uids mapped."""
+    first, count = box.run(["grep", "^alice:", "/etc/subuid"]).stdout.strip().split(":")[1:]
+    box.write_file("/usr/local/bin/subuid-flood", SUBUID_FLOOD, mode=0o755)
+    box.run(["systemctl", "start", "sessmgrd.service"])
+    mapping = f"{first},1,{count}"
+    kept = box.run(["unshare", "--user", "--map-root-user", f"--map-users={mapping}", f"--map-groups={mapping}",
+                    "/usr/local/bin/subuid-flood", "64", "16", "3"], user="alice").stdout
+    # Before: 16 for each of the 64 uids, as if they were 64 users.
+    assert int(kept) == 16, kept
+
+
 def test_root_logins_recorded_while_a_user_lists_a_big_session(box):
     """alice's login has 2,000 processes; 16 connections of hers keep a ListSessions in
     flight each; bob's logins (the module calls as root, 250 ms timeout) are recorded."""
