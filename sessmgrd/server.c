@@ -28,6 +28,10 @@
 /* Beyond CONNECTIONS_MAX, for root only: the PAM module of every login calls as root,
  * and no number of other connections may leave it without room. */
 #define CONNECTIONS_ROOT_RESERVE 512
+/* Root's connections from inside one user's logins: su, sudo, and the module in that
+ * user's own logins. A user can start setuid programs at will and stop them mid-call,
+ * so these count per user too, against a cap no real login burst comes near. */
+#define CONNECTIONS_ROOT_PER_USER_MAX 64
 /* Descriptors that are not connections: the database and its journal, the buses,
  * the event loop's timers, /proc and cgroup files being read, the journal socket. */
 #define DESCRIPTORS_OTHER 128
@@ -51,11 +55,11 @@ void server_connection_limits(uint64_t descriptors, unsigned *ret_max, unsigned 
         *ret_max = (unsigned) (budget - budget / 4);
 }
 
-static unsigned connections_of(Manager *manager, uid_t owner) {
+static unsigned connections_of(Manager *manager, uid_t owner, bool of_root) {
         unsigned count = 0;
 
         for (Connection *c = manager->connections; c; c = c->next)
-                if (c->peer_uid != 0 && c->owner_uid == owner && !c->closed)
+                if ((c->peer_uid == 0) == of_root && c->owner_uid == owner && !c->closed)
                         count++;
         return count;
 }
@@ -120,9 +124,15 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
                 return log_warning_errno(errno, "cannot read peer credentials: %m"), 0;
 
         if (credentials.uid == 0) {
-                owner = 0;
+                /* Root outside any user's login, or whose login cannot be told: served. */
+                if (peer_get_owner_uid(&credentials, &owner) < 0)
+                        owner = 0;
                 if (manager->connection_count >= manager->connections_max + manager->connections_root_reserve) {
                         log_refusal(manager, &credentials, owner, "too many connections of root");
+                        return 0;
+                }
+                if (owner != 0 && connections_of(manager, owner, true) >= CONNECTIONS_ROOT_PER_USER_MAX) {
+                        log_refusal(manager, &credentials, owner, "too many connections of root from this user's logins");
                         return 0;
                 }
         } else {
@@ -137,7 +147,7 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
                         log_refusal(manager, &credentials, owner, "too many connections");
                         return 0;
                 }
-                if (connections_of(manager, owner) >= CONNECTIONS_PER_USER_MAX) {
+                if (connections_of(manager, owner, false) >= CONNECTIONS_PER_USER_MAX) {
                         log_refusal(manager, &credentials, owner, "too many connections of this login's user");
                         return 0;
                 }

@@ -98,6 +98,49 @@ def test_subordinate_uids_outside_a_login_count_as_their_user(box):
     assert int(kept) == 16, kept
 
 
+# Root's connections made from inside a user's login, as su run by that user and
+# stopped mid-call would hold them: moves itself into the login's cgroup, opens N
+# connections, holds them, and says how many the daemon kept.
+ROOT_IN_A_LOGIN = """#!/usr/bin/python3
+import os, socket, sys, time
+uid, session, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for hierarchy in ("systemd", "unified"):
+    procs = f"/sys/fs/cgroup/{hierarchy}/user.slice/user-{uid}.slice/session-{session}.scope/cgroup.procs"
+    if os.path.exists(procs):
+        with open(procs, "w") as file:
+            file.write("0")
+held = []
+for _ in range(count):
+    held.append(socket.socket(socket.AF_UNIX))
+    held[-1].connect("/run/sessmgr/socket")
+time.sleep(3)
+kept = 0
+for connection in held:
+    connection.setblocking(False)
+    try:
+        kept += connection.recv(1) != b""
+    except BlockingIOError:
+        kept += 1
+    except ConnectionResetError:
+        pass
+print(kept)
+"""
+
+
+def test_root_connections_from_a_users_login_are_capped(box):
+    box.write_file("/usr/local/bin/root-in-a-login", ROOT_IN_A_LOGIN, mode=0o755)
+    box.write_file("/usr/local/bin/count-sessions", COUNT_SESSIONS, mode=0o755)
+    box.run(["systemctl", "start", "sessmgrd.service"])
+    alice = box.ssh_background("alice")
+    (session,) = box.wait_for_sessions("alice", 1)
+    kept = box.run(["root-in-a-login", str(box.user_entry("alice")[0]), session, "100"]).stdout
+    # Before: all 100, each a slot of root's reserve.
+    assert int(kept) == 64, kept
+    assert "too many connections of root from this user's logins" in box.journal("sessmgrd.service")
+    assert logins_recorded(box, "bob", 3) == 3
+    alice.close()
+
+
 def test_root_logins_recorded_while_a_user_lists_a_big_session(box):
     """alice's login has 2,000 processes; 16 connections of hers keep a ListSessions in
     flight each; bob's logins (the module calls as root, 250 ms timeout) are recorded."""
