@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import SERVICE, USERS
+from conftest import PRELOAD_FIRST, SERVICE, USERS
 from stock_bus import stock_bus
 
 FORGE = Path(__file__).resolve().parent / "forge_signal.py"
@@ -162,7 +162,9 @@ def test_a_flood_of_huge_forged_session_ids_is_not_kept(world):
         print(f"sessmgrd VmRSS before {before} KiB, after {FLOOD} forged SessionNew of {ID_BYTES} bytes: {after} KiB")
 
         # Each id is sent once: keeping it once (set) or twice (set and queue) shows.
-        assert after - before < ID_BYTES * 4 // 1024, (before, after)
+        # Not under the sanitizers: ASan's quarantine keeps freed memory on purpose.
+        if not PRELOAD_FIRST:
+            assert after - before < ID_BYTES * 4 // 1024, (before, after)
         assert ignored(world, alice, "SessionNew") >= 1
         # And sessmgrd still follows logind.
         barrier(world, stand_in, "f2")
