@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "activity-probe.h"
 #include "macro.h"
@@ -103,6 +105,34 @@ static unsigned long read_tty_number(pid_t pid) {
         if (!after_comm || sscanf(after_comm + 1, " %*c %*d %*d %*d %lu", &tty_number) != 1)
                 return 0;
         return tty_number;
+}
+
+int process_start_time_usec(pid_t pid, int64_t *ret) {
+        char path[64], buffer[1024], *after_comm;
+        unsigned long long start_ticks;
+        _cleanup_(closep) int fd = -1;
+        struct timespec boot, real;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buffer, sizeof(buffer) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -ESRCH;
+        buffer[n] = '\0';
+        /* Field 22, the start in clock ticks since boot, counted after the last ')'. */
+        after_comm = strrchr(buffer, ')');
+        if (!after_comm || sscanf(after_comm + 1, " %*c" "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
+                                  "%*s %*s %*s %*s %*s %*s %*s %*s %llu", &start_ticks) != 1)
+                return -EBADMSG;
+        if (clock_gettime(CLOCK_BOOTTIME, &boot) < 0 || clock_gettime(CLOCK_REALTIME, &real) < 0)
+                return -errno;
+        *ret = (int64_t) real.tv_sec * USEC_PER_SEC + real.tv_nsec / 1000 -
+               ((int64_t) boot.tv_sec * USEC_PER_SEC + boot.tv_nsec / 1000) +
+               (int64_t) (start_ticks * USEC_PER_SEC / (unsigned long long) sysconf(_SC_CLK_TCK));
+        return 0;
 }
 
 static int add_unique(unsigned long *numbers, size_t *count, unsigned long number) {

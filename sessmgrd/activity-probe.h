@@ -20,3 +20,6 @@ int activity_probe_session(const char *cgroup_root, uid_t uid, const char *login
 
 /* "pts/3", "tty2" or "ttyS0" for a tty_nr of /proc/PID/stat; NULL for anything else. */
 char *tty_name_from_number(unsigned long tty_number);
+
+/* When a process started, in microseconds since the epoch; -ENOENT once it is gone. */
+int process_start_time_usec(pid_t pid, int64_t *ret);

@@ -7,6 +7,7 @@
 
 #include "activity-probe.h"
 #include "activity.h"
+#include "events.h"
 #include "idle.h"
 #include "log.h"
 #include "manager.h"
@@ -105,6 +106,40 @@ static int save(Poller *poller, SessionRecord *record, int64_t last_active, cons
         return record_set_string(&record->last_active_source, source);
 }
 
+/* su and sudo inside a login end with their PAM stack, but one that was killed never
+ * reports it, and logind has no session of its own to tell. Its process gone, or its pid
+ * taken by a process started after the login, it has ended. */
+static bool leader_gone(const SessionRecord *record) {
+        int64_t started;
+        int r;
+
+        if (record->leader_pid == 0)
+                return false;
+        r = process_start_time_usec((pid_t) record->leader_pid, &started);
+        if (r == -ENOENT || r == -ESRCH)
+                return true;
+        return r >= 0 && started > record->login_time_usec + USEC_PER_SEC;
+}
+
+static void end_unreported(Poller *poller, SessionRecord *record) {
+        _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
+        Manager *manager = poller->manager;
+        int r;
+
+        r = batch_begin(manager->batch);
+        if (r >= 0)
+                r = store_end_session(manager->store, record->id, now_usec(CLOCK_REALTIME), "terminated",
+                                      SESSION_CLOSED);
+        if (r < 0 && r != -ENOENT) {
+                batch_abort(manager->batch, r);
+                return;
+        }
+        log_debug("session %llu ended without its end reported: its process %u is gone",
+                  (unsigned long long) record->id, (unsigned) record->leader_pid);
+        if (r >= 0 && store_get_session(manager->store, record->id, &ended) >= 0)
+                event_end(manager->batch, &ended);
+}
+
 static void apply_idle_policy(Poller *poller, const SessionRecord *record, SessionCounters *counters, int64_t now) {
         Manager *manager = poller->manager;
         _cleanup_(freep) char *warning = NULL;
@@ -170,6 +205,10 @@ static unsigned look_at(Poller *poller, SessionRecord *record, int64_t now, bool
                 return 0;       /* the record holds what that look saw */
         previous->looked_usec = monotonic;
 
+        if (record->parent_id > 0 && leader_gone(record)) {
+                end_unreported(poller, record);
+                return 0;
+        }
         /* su and sudo records live in the scope of the login they ran in, under its owner. */
         if (record->parent_id > 0 && sd_session_get_uid(record->logind_session, &owner) < 0)
                 return 0;

@@ -36,6 +36,24 @@ def test_su_inside_a_login_ends_when_su_ends(box):
     shell.close()
 
 
+def test_a_killed_su_ends_with_its_process(box):
+    # su is setuid root, but its real uid is the caller's, who may kill it: its PAM stack
+    # never closes the session then, and logind has none of its own to report.
+    box.write_file("/etc/sessmgr/sessmgrd.conf", "[Activity]\nPollIntervalSec=1\n")
+    box.run(["systemctl", "restart", "sessmgrd.service"])
+    give_root_a_key(box)
+    shell = RemoteShell(box, "root")
+    shell.run("su - bob -c 'sleep 300' >/dev/null 2>&1 &", check=True)
+    (switched,) = wait_until(lambda: records(box, "--user", "bob"), what="bob's su record")
+    box.run(["pkill", "-KILL", "-x", "su"])
+
+    ended = wait_until(lambda: [r for r in history(box, "--user", "bob") if r["id"] == switched["id"]],
+                       what="the killed su's record to end")
+    assert ended[0]["end_reason"] == "terminated", ended
+    assert shell.is_running() and [r["user"] for r in records(box)] == ["root"]
+    shell.close()
+
+
 # Connects to sshd from a chosen source port, so that a forged journal line can name the
 # very connection bob is about to make.
 RELAY = """
