@@ -14,28 +14,16 @@ HOSTILE = Path(__file__).resolve().parents[1] / "pam" / "hostile_client.py"
 # up (unshare, through newuidmap): uids 1..N each open per_uid connections, hold
 # them, and report how many the daemon kept.
 SUBUID_FLOOD = """#!/usr/bin/python3
-import os, socket, sys, time
+import os, sys
+sys.path.insert(0, "/usr/local/lib")
+from hostile_client import hold
 
 uids, per_uid, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 read_end, write_end = os.pipe()
 for uid in range(1, uids + 1):
     if os.fork() == 0:
         os.setuid(uid)
-        held = []
-        for _ in range(per_uid):
-            held.append(socket.socket(socket.AF_UNIX))
-            held[-1].connect("/run/sessmgr/socket")
-        time.sleep(seconds)
-        kept = 0
-        for connection in held:
-            connection.setblocking(False)
-            try:
-                kept += connection.recv(1) != b""
-            except BlockingIOError:
-                kept += 1
-            except ConnectionResetError:
-                pass
-        os.write(write_end, b"%d\\n" % kept)
+        os.write(write_end, b"%d\\n" % hold("/run/sessmgr/socket", per_uid, seconds)["kept"])
         os._exit(0)
 os.close(write_end)
 print(sum(int(line) for line in os.fdopen(read_end).read().split()))
@@ -66,6 +54,7 @@ def test_subordinate_uids_count_as_their_user(box):
     assert len(subuid) == 3, "useradd gave alice no subordinate uids"
     first, count = subuid[1], int(subuid[2])
     box.write_file("/usr/local/bin/subuid-flood", SUBUID_FLOOD, mode=0o755)
+    box.write_file("/usr/local/lib/hostile_client.py", HOSTILE.read_text(), mode=0o755)
     box.write_file("/usr/local/bin/count-sessions", COUNT_SESSIONS, mode=0o755)
     box.run(["systemctl", "start", "sessmgrd.service"])
     # 64 uids x 16 connections: more than systemd's default of 1024 open files.
@@ -90,6 +79,7 @@ def test_subordinate_uids_outside_a_login_count_as_their_user(box):
     """As from a cron job: alice's processes in no login, her subordinate uids mapped."""
     first, count = box.run(["grep", "^alice:", "/etc/subuid"]).stdout.strip().split(":")[1:]
     box.write_file("/usr/local/bin/subuid-flood", SUBUID_FLOOD, mode=0o755)
+    box.write_file("/usr/local/lib/hostile_client.py", HOSTILE.read_text(), mode=0o755)
     box.run(["systemctl", "start", "sessmgrd.service"])
     mapping = f"{first},1,{count}"
     kept = box.run(["unshare", "--user", "--map-root-user", f"--map-users={mapping}", f"--map-groups={mapping}",
@@ -102,33 +92,23 @@ def test_subordinate_uids_outside_a_login_count_as_their_user(box):
 # stopped mid-call would hold them: moves itself into the login's cgroup, opens N
 # connections, holds them, and says how many the daemon kept.
 ROOT_IN_A_LOGIN = """#!/usr/bin/python3
-import os, socket, sys, time
+import os, sys
+sys.path.insert(0, "/usr/local/lib")
+from hostile_client import hold
+
 uid, session, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 for hierarchy in ("systemd", "unified"):
     procs = f"/sys/fs/cgroup/{hierarchy}/user.slice/user-{uid}.slice/session-{session}.scope/cgroup.procs"
     if os.path.exists(procs):
         with open(procs, "w") as file:
             file.write("0")
-held = []
-for _ in range(count):
-    held.append(socket.socket(socket.AF_UNIX))
-    held[-1].connect("/run/sessmgr/socket")
-time.sleep(3)
-kept = 0
-for connection in held:
-    connection.setblocking(False)
-    try:
-        kept += connection.recv(1) != b""
-    except BlockingIOError:
-        kept += 1
-    except ConnectionResetError:
-        pass
-print(kept)
+print(hold("/run/sessmgr/socket", count, 3)["kept"])
 """
 
 
 def test_root_connections_from_a_users_login_are_capped(box):
     box.write_file("/usr/local/bin/root-in-a-login", ROOT_IN_A_LOGIN, mode=0o755)
+    box.write_file("/usr/local/lib/hostile_client.py", HOSTILE.read_text(), mode=0o755)
     box.write_file("/usr/local/bin/count-sessions", COUNT_SESSIONS, mode=0o755)
     box.run(["systemctl", "start", "sessmgrd.service"])
     alice = box.ssh_background("alice")

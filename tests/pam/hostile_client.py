@@ -45,22 +45,7 @@ def method_call_header(body_length, serial=1, member="GetSession", signature="t"
 
 def idle(path, count):
     """Opens count connections and says how many the daemon keeps open."""
-    connections = []
-    for _ in range(count):
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(path)
-        connections.append(c)
-    time.sleep(0.5)
-    alive = 0
-    for c in connections:
-        c.setblocking(False)
-        try:
-            alive += c.recv(1) != b""
-        except BlockingIOError:
-            alive += 1          # nothing to read: still open
-        except ConnectionResetError:
-            pass
-    return {"opened": count, "kept": alive}
+    return hold(path, count, 0.5)
 
 
 def slow_drip(path, seconds):
