@@ -52,8 +52,9 @@ class StandIn:
 
 
 @contextlib.contextmanager
-def stock_bus(world, sessions):
-    """Yields the bus address and the stand-in logind (StandIn) with sessions f0..fN-1."""
+def stock_bus(world, sessions, refusals=0):
+    """Yields the bus address and the stand-in logind (StandIn) with sessions f0..fN-1,
+    which refuses the first `refusals` TerminateSession calls."""
     config = world.directory / "system.conf"
     address = f"unix:path={world.directory}/system_bus_socket"
     config.write_text(stock_config(address))
@@ -69,7 +70,7 @@ def stock_bus(world, sessions):
         while not (world.directory / "system_bus_socket").exists():
             assert time.monotonic() < deadline, "dbus-daemon did not start"
             time.sleep(0.01)
-        logind = subprocess.Popen([FAKE_LOGIND, str(sessions)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        logind = subprocess.Popen([FAKE_LOGIND, str(sessions), str(refusals)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   text=True, env={"DBUS_SYSTEM_BUS_ADDRESS": address})
         assert logind.stdout.readline() == "ready\n", "the stand-in logind did not start"
         yield address, StandIn(logind)

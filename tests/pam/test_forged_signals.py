@@ -53,8 +53,11 @@ IN_LOGIND_SESSION = ["unshare", "-m", "sh", "-c",
                      '&& shift && exec "$@"']
 
 
-def bob_logs_in(world, logind_session, *operations, service=SERVICE):
-    """bob through the PAM module, with the logind session pam_systemd would have set."""
+def bob_logs_in(world, logind_session, *operations, service="sshd"):
+    """bob through the PAM module, with the logind session pam_systemd would have set.
+    Through "sshd", as the stand-in names its sessions' service: the login takes the
+    place of the record imported from logind, as a real SSH login does, instead of being
+    a su-like child of it (which ends with its process, pamtester)."""
     world.pam_env.write_text(f"XDG_SESSION_ID DEFAULT={logind_session}\n")
     Path("/run/systemd/sessions").mkdir(parents=True, exist_ok=True)
     (world.pam_dir / service).write_text((world.pam_dir / SERVICE).read_text())
@@ -104,7 +107,7 @@ def test_forged_removal_and_closing_leave_a_live_session_open(world):
 
         assert records(world, user="bob") == [("active", None)], "a forged signal changed bob's session"
         listed = world.ctl("list", user="bob")
-        assert listed.returncode == 0 and SERVICE in listed.stdout, listed
+        assert listed.returncode == 0 and "sshd" in listed.stdout, listed
         assert ignored(world, alice, "SessionRemoved") == 1
         assert ignored(world, alice, "PropertiesChanged") == 1
 
@@ -123,9 +126,7 @@ def test_forged_owner_changes_do_not_stop_or_take_over_following(world):
         barrier(world, stand_in, "f0")
 
         # Still following: logind has f2, so bob's logout leaves it "closing", not "closed".
-        # (Through "sshd", as the stand-in names f2's service: the login takes the place
-        # of the record imported from logind instead of being a su-like child of it.)
-        bob_logs_in(world, "f2", "open_session", "close_session", service="sshd")
+        bob_logs_in(world, "f2", "open_session", "close_session")
         [(state, reason)] = records(world, user="bob")
         assert state == "closing" and reason is not None, "sessmgrd stopped following logind"
         assert ignored(world, alice, "NameOwnerChanged") == 1

@@ -1,53 +1,21 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""sessmgrd beside a stand-in logind (tests/bench/fake-logind.c) on a private bus whose
-dbus-daemon keeps the system bus's stock limits: at most 128 calls in flight per
-connection, the rest refused. For what the container cannot show: thousands of
+"""sessmgrd beside a stand-in logind (tests/bench/fake-logind.c) on a private dbus-daemon
+with Debian's stock system bus configuration, limits included: at most 128 calls in
+flight per connection, the rest refused. For what the container cannot show: thousands of
 sessions, and a logind that says no."""
 
 import contextlib
-import queue
 import sqlite3
-import subprocess
-import threading
 import time
 
-from conftest import BUILD
-
-FAKE_LOGIND = BUILD / "tests" / "bench" / "bench-fake-logind"     # built with the tests
+from stock_bus import stock_bus
 
 
 @contextlib.contextmanager
 def stand_in_logind(world, sessions, refusals=0):
     """Yields the bus address and a queue of the lines the stand-in prints."""
-    config = world.directory / "bus.conf"
-    address = f"unix:path={world.directory}/bus"
-    # No <limit> elements: dbus-daemon's defaults, as on a stock system bus.
-    config.write_text(f"""<busconfig><type>system</type><listen>{address}</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*"/>
-<allow receive_sender="*"/></policy></busconfig>""")
-    bus = subprocess.Popen(["dbus-daemon", "--nofork", f"--config-file={config}"])
-    logind = None
-    try:
-        deadline = time.monotonic() + 10
-        while not (world.directory / "bus").exists():
-            assert time.monotonic() < deadline, "dbus-daemon did not start"
-            time.sleep(0.01)
-        logind = subprocess.Popen([FAKE_LOGIND, str(sessions), str(refusals)], stdout=subprocess.PIPE, text=True,
-                                  env={"DBUS_SYSTEM_BUS_ADDRESS": address})
-        assert logind.stdout.readline(), "the stand-in logind did not start"
-        lines = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in logind.stdout], daemon=True).start()
-        yield address, lines
-        # sessmgrd first, before logind goes away under it; a crash at shutdown fails.
-        returncode = world.stop_daemon()
-        assert returncode in (None, 0), f"sessmgrd exited with {returncode}: {world.daemon_log.read_text()}"
-    finally:
-        world.stop_daemon()
-        if logind:
-            logind.terminate()
-            logind.wait()
-        bus.terminate()
-        bus.wait()
+    with stock_bus(world, sessions, refusals) as (address, stand_in):
+        yield address, stand_in.lines
 
 
 def wait_for_log(world, text, times=1, timeout=60):
