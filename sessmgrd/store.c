@@ -185,6 +185,8 @@ static int prepare_statements(Store *store) {
         return r;
 }
 
+#define STARTUP_BUSY_TIMEOUT_MSEC 5000
+
 static int configure(Store *store) {
         static const char *const pragmas[] = {
                 /* WAL: readers never block the writer; FULL: a commit is on disk when
@@ -221,6 +223,12 @@ int store_open(const char *path, Store **ret) {
                 return store->database ? store_error(store, rc, "cannot open the database")
                                        : log_error_errno(ENOMEM, "%s: cannot open the database", path);
 
+        /* Another program that has the file open (an admin's sqlite3, a backup, the last
+         * close of a reader checkpointing the WAL) may hold a lock for a moment: wait for
+         * it at start rather than call the file unreadable. Not afterwards: a write that
+         * waited would hold up every login behind it in the event loop. */
+        (void) sqlite3_busy_timeout(store->database, STARTUP_BUSY_TIMEOUT_MSEC);
+
         /* A file we may not write is refused now, not at the first login. */
         if (sqlite3_db_readonly(store->database, "main") == 1)
                 return log_error_errno(EROFS, "%s: the database is read-only", path);
@@ -237,6 +245,7 @@ int store_open(const char *path, Store **ret) {
         r = prepare_statements(store);
         if (r < 0)
                 return r;
+        (void) sqlite3_busy_timeout(store->database, 0);
 
         *ret = TAKE_PTR(store);
         return 0;

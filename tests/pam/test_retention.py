@@ -3,6 +3,7 @@
 deleted, exactly those, in small steps; open sessions are never touched; a bad
 configuration is refused with its line."""
 
+import contextlib
 import sqlite3
 import subprocess
 import time
@@ -15,7 +16,7 @@ DAY = 86400 * 1000000
 def add_rows(database, count, state, ended_days_ago, tag):
     now = int(time.time() * 1e6)
     end = now - int(ended_days_ago * DAY)
-    with sqlite3.connect(database) as db:
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
         db.executemany("INSERT INTO sessions (uid, user, service, tty, login_time_usec, last_active_usec, state, "
                        "end_time_usec, boot_id) VALUES (60001, 'alice', 'sshd', ?, ?, ?, ?, ?, 'some-boot')",
                        [(tag, end - DAY, end - DAY, state, end if state == "closed" else 0, ) for _ in range(count)])
