@@ -12,13 +12,14 @@
 
 #include "gather.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "time-format.h"
 
 int parse_ssh_connection(const char *value, char **ret_address, uint16_t *ret_port) {
         char address[INET6_ADDRSTRLEN], binary[sizeof(struct in6_addr)];
-        const char *space;
-        unsigned long port;
-        char *end, *copy;
+        const char *space, *end;
+        unsigned long long port;
+        char *copy;
         size_t length;
 
         if (!value)
@@ -36,11 +37,8 @@ int parse_ssh_connection(const char *value, char **ret_address, uint16_t *ret_po
         if (inet_pton(AF_INET, address, binary) != 1 && inet_pton(AF_INET6, address, binary) != 1)
                 return -EINVAL;
 
-        if (space[1] < '0' || space[1] > '9')
-                return -EINVAL;
-        errno = 0;
-        port = strtoul(space + 1, &end, 10);
-        if (errno != 0 || port == 0 || port > 65535 || (*end != ' ' && *end != '\0'))
+        /* "ADDRESS PORT LOCAL-ADDRESS LOCAL-PORT": the port ends at the next space. */
+        if (parse_unsigned_prefix(space + 1, 1, 65535, &port, &end) < 0 || (*end != ' ' && *end != '\0'))
                 return -EINVAL;
 
         copy = strdup(address);
@@ -75,14 +73,9 @@ static const char *get_item_string(pam_handle_t *handle, int item) {
 }
 
 static unsigned parse_vt(const char *value) {
-        char *end;
-        unsigned long vt;
+        unsigned long long vt;
 
-        if (isempty(value))
-                return 0;
-        errno = 0;
-        vt = strtoul(value, &end, 10);
-        if (errno != 0 || *end != '\0' || vt > 63)      /* the kernel has at most 63 VTs */
+        if (parse_unsigned(value, 0, 63, &vt) < 0)      /* the kernel has at most 63 VTs */
                 return 0;
         return (unsigned) vt;
 }
