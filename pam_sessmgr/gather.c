@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <security/pam_ext.h>
+#include <security/pam_modutil.h>
 #include <systemd/sd-login.h>
 
 #include "gather.h"
@@ -49,18 +50,15 @@ int parse_ssh_connection(const char *value, char **ret_address, uint16_t *ret_po
         return 0;
 }
 
-static int lookup_uid(const char *user, uid_t *ret) {
-        struct passwd entry, *result = NULL;
-        char buffer[4096];
-        int r;
+static int lookup_uid(pam_handle_t *handle, const char *user, uid_t *ret) {
+        const struct passwd *entry;
 
-        /* Re-entrant: PAM modules may run in threaded programs. */
-        r = getpwnam_r(user, &entry, buffer, sizeof(buffer), &result);
-        if (r != 0)
-                return -r;
-        if (!result)
+        /* Re-entrant (PAM modules may run in threaded programs), and the entry stays with
+         * the PAM handle for the other modules that ask. */
+        entry = pam_modutil_getpwnam(handle, user);
+        if (!entry)
                 return -ESRCH;
-        *ret = result->pw_uid;
+        *ret = entry->pw_uid;
         return 0;
 }
 
@@ -144,7 +142,7 @@ int gather_session_record(pam_handle_t *handle, SessionRecord *record, const cha
                 *ret_reason = "PAM has no user name";
                 return -ENXIO;
         }
-        r = lookup_uid(user, &record->uid);
+        r = lookup_uid(handle, user, &record->uid);
         if (r < 0) {
                 *ret_reason = "the user is not in the user database";
                 return r;
