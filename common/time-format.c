@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "macro.h"
+#include "parse-util.h"
 #include "time-format.h"
 
 int64_t now_usec(clockid_t clock) {
@@ -117,13 +119,9 @@ static int parse_age(const char *text, int64_t *ret) {
                 { "w",   7 * 86400 * USEC_PER_SEC },
         };
         unsigned long long number;
-        char *end;
+        const char *end;
 
-        if (*text < '0' || *text > '9')
-                return -EINVAL;
-        errno = 0;
-        number = strtoull(text, &end, 10);
-        if (errno != 0)
+        if (parse_unsigned_prefix(text, 0, ULLONG_MAX, &number, &end) < 0)
                 return -EINVAL;
         for (size_t i = 0; i < ELEMENTSOF(units); i++)
                 if (strcmp(end, units[i].suffix) == 0) {

@@ -8,17 +8,19 @@
 #include <unistd.h>
 
 #include <security/pam_ext.h>
+#include <security/pam_modutil.h>
 #include <systemd/sd-login.h>
 
 #include "gather.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "time-format.h"
 
 int parse_ssh_connection(const char *value, char **ret_address, uint16_t *ret_port) {
         char address[INET6_ADDRSTRLEN], binary[sizeof(struct in6_addr)];
-        const char *space;
-        unsigned long port;
-        char *end, *copy;
+        const char *space, *end;
+        unsigned long long port;
+        char *copy;
         size_t length;
 
         if (!value)
@@ -36,11 +38,8 @@ int parse_ssh_connection(const char *value, char **ret_address, uint16_t *ret_po
         if (inet_pton(AF_INET, address, binary) != 1 && inet_pton(AF_INET6, address, binary) != 1)
                 return -EINVAL;
 
-        if (space[1] < '0' || space[1] > '9')
-                return -EINVAL;
-        errno = 0;
-        port = strtoul(space + 1, &end, 10);
-        if (errno != 0 || port == 0 || port > 65535 || (*end != ' ' && *end != '\0'))
+        /* "ADDRESS PORT LOCAL-ADDRESS LOCAL-PORT": the port ends at the next space. */
+        if (parse_unsigned_prefix(space + 1, 1, 65535, &port, &end) < 0 || (*end != ' ' && *end != '\0'))
                 return -EINVAL;
 
         copy = strdup(address);
@@ -51,18 +50,15 @@ int parse_ssh_connection(const char *value, char **ret_address, uint16_t *ret_po
         return 0;
 }
 
-static int lookup_uid(const char *user, uid_t *ret) {
-        struct passwd entry, *result = NULL;
-        char buffer[4096];
-        int r;
+static int lookup_uid(pam_handle_t *handle, const char *user, uid_t *ret) {
+        const struct passwd *entry;
 
-        /* Re-entrant: PAM modules may run in threaded programs. */
-        r = getpwnam_r(user, &entry, buffer, sizeof(buffer), &result);
-        if (r != 0)
-                return -r;
-        if (!result)
+        /* Re-entrant (PAM modules may run in threaded programs), and the entry stays with
+         * the PAM handle for the other modules that ask. */
+        entry = pam_modutil_getpwnam(handle, user);
+        if (!entry)
                 return -ESRCH;
-        *ret = result->pw_uid;
+        *ret = entry->pw_uid;
         return 0;
 }
 
@@ -75,14 +71,9 @@ static const char *get_item_string(pam_handle_t *handle, int item) {
 }
 
 static unsigned parse_vt(const char *value) {
-        char *end;
-        unsigned long vt;
+        unsigned long long vt;
 
-        if (isempty(value))
-                return 0;
-        errno = 0;
-        vt = strtoul(value, &end, 10);
-        if (errno != 0 || *end != '\0' || vt > 63)      /* the kernel has at most 63 VTs */
+        if (parse_unsigned(value, 0, 63, &vt) < 0)      /* the kernel has at most 63 VTs */
                 return 0;
         return (unsigned) vt;
 }
@@ -151,7 +142,7 @@ int gather_session_record(pam_handle_t *handle, SessionRecord *record, const cha
                 *ret_reason = "PAM has no user name";
                 return -ENXIO;
         }
-        r = lookup_uid(user, &record->uid);
+        r = lookup_uid(handle, user, &record->uid);
         if (r < 0) {
                 *ret_reason = "the user is not in the user database";
                 return r;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "parse-util.h"
 
 static const char *startswith(const char *s, const char *prefix) {
         size_t n = strlen(prefix);
@@ -11,15 +12,12 @@ static const char *startswith(const char *s, const char *prefix) {
 }
 
 static int parse_timeout(const char *value, unsigned *ret) {
-        unsigned long n;
-        char *end;
+        unsigned long long n;
+        int r;
 
-        if (*value < '0' || *value > '9')
-                return -EINVAL;
-        errno = 0;
-        n = strtoul(value, &end, 10);
-        if (errno != 0 || *end != '\0' || n == 0 || n > PAM_SESSMGR_TIMEOUT_MSEC_MAX)
-                return -ERANGE;
+        r = parse_unsigned(value, 1, PAM_SESSMGR_TIMEOUT_MSEC_MAX, &n);
+        if (r < 0)
+                return r;
         *ret = (unsigned) n;
         return 0;
 }

@@ -51,14 +51,14 @@ static void daemon_connection_done(DaemonConnection *connection) {
         connection->bus = sd_bus_close_unref(connection->bus);
 }
 
-static int daemon_connect(const PamOptions *options, DaemonConnection *ret) {
+static int daemon_connection_open(const PamOptions *options, DaemonConnection *ret) {
         *ret = (DaemonConnection) {
                 .deadline_usec = now_usec(CLOCK_MONOTONIC) + (int64_t) options->timeout_msec * USEC_PER_MSEC,
         };
         return sessmgr_connect(options->socket_path, &ret->bus);
 }
 
-static int daemon_call(DaemonConnection *connection, const char *member,
+static int daemon_connection_call(DaemonConnection *connection, const char *member,
                        int (*fill)(sd_bus_message *m, const void *data), const void *data,
                        sd_bus_error *error, sd_bus_message **ret_reply) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
@@ -95,7 +95,7 @@ static void show_login_notice(pam_handle_t *handle, DaemonConnection *connection
         uint32_t others;
         int new_address, r;
 
-        r = daemon_call(connection, "GetLoginNotice", fill_id, &id, NULL, &reply);
+        r = daemon_connection_call(connection, "GetLoginNotice", fill_id, &id, NULL, &reply);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "u", &others);
         if (r >= 0)
@@ -147,9 +147,9 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
                 return PAM_IGNORE;
         }
 
-        r = daemon_connect(&options, &connection);
+        r = daemon_connection_open(&options, &connection);
         if (r >= 0)
-                r = daemon_call(&connection, "OpenSession", fill_open, &record, &error, &reply);
+                r = daemon_connection_call(&connection, "OpenSession", fill_open, &record, &error, &reply);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "t", &id);
         if (r < 0) {
@@ -194,9 +194,9 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
         }
         id = *(const uint64_t *) data;
 
-        r = daemon_connect(&options, &connection);
+        r = daemon_connection_open(&options, &connection);
         if (r >= 0)
-                r = daemon_call(&connection, "CloseSession", fill_close, &id, &error, NULL);
+                r = daemon_connection_call(&connection, "CloseSession", fill_close, &id, &error, NULL);
         if (r < 0) {
                 log_failure(handle, &options, "cannot record end of session", r, &error);
                 return PAM_IGNORE;

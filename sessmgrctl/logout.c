@@ -9,7 +9,7 @@
 #include "daemon.h"
 #include "format.h"
 #include "log.h"
-#include "logind.h"
+#include "logind-client.h"
 #include "logout.h"
 #include "table.h"
 #include "time-format.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <locale.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -11,12 +12,35 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "parse-util.h"
 #include "logout.h"
 #include "protocol.h"
 #include "show.h"
 #include "time-format.h"
 
 #define EXIT_USAGE 2
+
+/* The options that only some commands take; each verb says which of them it accepts. */
+typedef enum OptionGroup {
+        GROUP_WHOSE   = 1 << 0,         /* --user, --all */
+        GROUP_OTHERS  = 1 << 1,
+        GROUP_HISTORY = 1 << 2,         /* --since, --limit */
+        GROUP_YES     = 1 << 3,
+        GROUP_JSON    = 1 << 4,
+} OptionGroup;
+
+/* In the order they are checked; what a refusal calls them. */
+static const struct {
+        OptionGroup group;
+        const char *names;
+        bool plural;
+} option_groups[] = {
+        { GROUP_WHOSE,   "--user and --all",    true  },
+        { GROUP_OTHERS,  "--others",            false },
+        { GROUP_HISTORY, "--since and --limit", true  },
+        { GROUP_YES,     "--yes",               false },
+        { GROUP_JSON,    "--json",              false },
+};
 
 typedef struct Arguments {
         const char *socket_path;
@@ -26,10 +50,23 @@ typedef struct Arguments {
         bool assume_yes;
         bool json;
         int64_t since_usec;     /* history */
-        bool since_given;
         uint32_t limit;         /* history */
-        bool limit_given;
+        OptionGroup given;      /* the groups of the options on the command line */
+        uint64_t *ids;          /* show, logout: the session ids given */
+        size_t id_count;
 } Arguments;
+
+typedef struct Verb {
+        const char *name;
+        unsigned min_args, max_args;
+        const char *args_text;          /* "show takes <args_text>.", when max_args > 0 */
+        OptionGroup options;            /* the option groups it accepts */
+        bool is_default;                /* run when no command is given */
+        /* Checks what only this verb cares about: a usage error (exit 2) when negative. */
+        int (*check)(const struct Verb *verb, Arguments *arguments, char **args, unsigned n_args);
+        /* Runs it: a failure (exit 1) when negative. */
+        int (*run)(sd_bus *bus, const Arguments *arguments);
+} Verb;
 
 static void help(void) {
         printf("Usage: sessmgrctl [OPTIONS] [COMMAND]\n"
@@ -71,14 +108,9 @@ static int usage_error(const char *format, ...) {
 }
 
 static int parse_limit(const char *text, uint32_t *ret) {
-        unsigned long value;
-        char *end;
+        unsigned long long value;
 
-        if (*text < '0' || *text > '9')
-                return -EINVAL;
-        errno = 0;
-        value = strtoul(text, &end, 10);
-        if (errno != 0 || *end != '\0' || value > 10000)
+        if (parse_unsigned(text, 0, 10000, &value) < 0)
                 return -EINVAL;
         *ret = (uint32_t) value;
         return 0;
@@ -107,21 +139,36 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
         /* Options may come before or after the command ("sessmgrctl list --json"). */
         while ((c = getopt_long(argc, argv, ":hy", options, NULL)) >= 0)
                 switch (c) {
-                case OPTION_JSON:    arguments->json = true; break;
-                case OPTION_USER:    arguments->user = optarg; break;
-                case OPTION_ALL:     arguments->all = true; break;
-                case OPTION_OTHERS:  arguments->others = true; break;
-                case 'y':            arguments->assume_yes = true; break;
+                case OPTION_JSON:
+                        arguments->json = true;
+                        arguments->given |= GROUP_JSON;
+                        break;
+                case OPTION_USER:
+                        arguments->user = optarg;
+                        arguments->given |= GROUP_WHOSE;
+                        break;
+                case OPTION_ALL:
+                        arguments->all = true;
+                        arguments->given |= GROUP_WHOSE;
+                        break;
+                case OPTION_OTHERS:
+                        arguments->others = true;
+                        arguments->given |= GROUP_OTHERS;
+                        break;
+                case 'y':
+                        arguments->assume_yes = true;
+                        arguments->given |= GROUP_YES;
+                        break;
                 case OPTION_SINCE:
                         if (parse_timestamp(optarg, now_usec(CLOCK_REALTIME), &arguments->since_usec) < 0)
                                 return usage_error("--since: '%s' is not a time (try 2026-11-28, "
                                                    "\"2026-11-28 06:52\", today, yesterday, 12h, 7d).", optarg);
-                        arguments->since_given = true;
+                        arguments->given |= GROUP_HISTORY;
                         break;
                 case OPTION_LIMIT:
                         if (parse_limit(optarg, &arguments->limit) < 0)
                                 return usage_error("--limit: '%s' is not a number from 0 to 10000.", optarg);
-                        arguments->limit_given = true;
+                        arguments->given |= GROUP_HISTORY;
                         break;
                 case OPTION_SOCKET:  arguments->socket_path = optarg; break;
                 case 'h':            help(); return 0;
@@ -134,8 +181,7 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
 
 static int resolve_uid(const Arguments *arguments, uint32_t *ret) {
         struct passwd *entry;
-        char *end;
-        unsigned long number;
+        unsigned long long number;
 
         if (arguments->all) {
                 *ret = SESSMGR_UID_ALL;
@@ -151,26 +197,49 @@ static int resolve_uid(const Arguments *arguments, uint32_t *ret) {
                 *ret = entry->pw_uid;
                 return 0;
         }
-        errno = 0;
-        number = strtoul(arguments->user, &end, 10);
-        if (*arguments->user && *end == '\0' && errno == 0 && number < SESSMGR_UID_ALL) {
+        /* A uid without a name, below the "every user" value. */
+        if (parse_unsigned(arguments->user, 0, SESSMGR_UID_ALL - 1, &number) >= 0) {
                 *ret = (uint32_t) number;
                 return 0;
         }
         return log_error_errno(ESRCH, "No such user: %s", arguments->user);
 }
 
-static int parse_session_id(const char *text, uint64_t *ret) {
-        char *end;
+static int parse_session_ids(char **args, unsigned n_args, Arguments *arguments) {
+        arguments->ids = calloc(n_args ?: 1, sizeof(uint64_t));
+        if (!arguments->ids)
+                return log_error_errno(ENOMEM, "Out of memory.");
+        for (unsigned i = 0; i < n_args; i++) {
+                unsigned long long id;
 
-        errno = 0;
-        if (*text < '0' || *text > '9')
-                return -EINVAL;
-        *ret = strtoull(text, &end, 10);
-        return errno != 0 || *end != '\0' ? -EINVAL : 0;
+                if (parse_unsigned(args[i], 0, UINT64_MAX, &id) < 0)
+                        return usage_error("'%s' is not a session id.", args[i]);
+                arguments->ids[i] = id;
+        }
+        arguments->id_count = n_args;
+        return 0;
 }
 
-static int verb_list(sd_bus *bus, const Arguments *arguments) {
+/* list and history: the user's own sessions, another user's or every user's. */
+static int check_whose(const Verb *verb, Arguments *arguments, char **args, unsigned n_args) {
+        if (arguments->user && arguments->all)
+                return usage_error("--user and --all exclude each other with %s.", verb->name);
+        return 0;
+}
+
+static int check_show(const Verb *verb, Arguments *arguments, char **args, unsigned n_args) {
+        return parse_session_ids(args, n_args, arguments);
+}
+
+static int check_logout(const Verb *verb, Arguments *arguments, char **args, unsigned n_args) {
+        if (arguments->all + arguments->others + (n_args > 0) != 1)
+                return usage_error("logout takes session ids, or --others, or --all.");
+        if (arguments->user && n_args > 0)
+                return usage_error("--user goes with --others or --all, not with session ids.");
+        return parse_session_ids(args, n_args, arguments);
+}
+
+static int run_list(sd_bus *bus, const Arguments *arguments) {
         uint32_t uid = 0;
         int r;
 
@@ -178,7 +247,11 @@ static int verb_list(sd_bus *bus, const Arguments *arguments) {
         return r < 0 ? r : show_sessions(bus, uid, arguments->json);
 }
 
-static int verb_history(sd_bus *bus, const Arguments *arguments) {
+static int run_show(sd_bus *bus, const Arguments *arguments) {
+        return show_session(bus, arguments->ids[0], arguments->json);
+}
+
+static int run_history(sd_bus *bus, const Arguments *arguments) {
         uint32_t uid = 0;
         int r;
 
@@ -186,11 +259,11 @@ static int verb_history(sd_bus *bus, const Arguments *arguments) {
         return r < 0 ? r : show_history(bus, uid, arguments->since_usec, arguments->limit, arguments->json);
 }
 
-static int verb_logout(sd_bus *bus, const Arguments *arguments, const uint64_t *ids, size_t id_count) {
+static int run_logout(sd_bus *bus, const Arguments *arguments) {
         LogoutRequest request = {
                 .mode = arguments->all ? LOGOUT_ALL : arguments->others ? LOGOUT_OTHERS : LOGOUT_NAMED,
-                .ids = ids,
-                .id_count = id_count,
+                .ids = arguments->ids,
+                .id_count = arguments->id_count,
                 .assume_yes = arguments->assume_yes,
         };
         Arguments whose = *arguments;
@@ -207,14 +280,63 @@ static int verb_logout(sd_bus *bus, const Arguments *arguments, const uint64_t *
         return logout_sessions(bus, &request);
 }
 
+static const Verb verbs[] = {
+        { "list",    0, 0,        NULL,                     GROUP_WHOSE | GROUP_JSON, true, check_whose, run_list },
+        { "show",    1, 1,        "exactly one session id", GROUP_JSON,                false, check_show, run_show },
+        { "history", 0, 0,        NULL,                     GROUP_WHOSE | GROUP_HISTORY | GROUP_JSON, false,
+          check_whose, run_history },
+        /* Its operands and --others/--all exclude each other: check_logout says so. */
+        { "logout",  0, UINT_MAX, NULL,                     GROUP_WHOSE | GROUP_OTHERS | GROUP_YES, false,
+          check_logout, run_logout },
+};
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (name ? strcmp(verbs[i].name, name) == 0 : verbs[i].is_default)
+                        return &verbs[i];
+        return NULL;
+}
+
+/* "--json does not apply to logout.", or "--yes applies to logout only." when one verb takes it. */
+static int refuse_option_group(const Verb *verb, size_t group) {
+        const Verb *taker = NULL;
+        unsigned takers = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (verbs[i].options & option_groups[group].group) {
+                        taker = &verbs[i];
+                        takers++;
+                }
+        if (takers == 1)
+                return usage_error("%s appl%s to %s only.", option_groups[group].names,
+                                   option_groups[group].plural ? "y" : "ies", taker->name);
+        return usage_error("%s do%s not apply to %s.", option_groups[group].names,
+                           option_groups[group].plural ? "" : "es", verb->name);
+}
+
+/* Everything that makes a usage error, before sessmgrd is asked anything. */
+static int check_verb(const Verb *verb, Arguments *arguments, char **args, unsigned n_args) {
+        if (n_args < verb->min_args || n_args > verb->max_args) {
+                if (verb->max_args == 0)
+                        return usage_error("%s takes no arguments, got '%s'.", verb->name, args[0]);
+                return usage_error("%s takes %s.", verb->name, verb->args_text);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(option_groups); i++)
+                if ((arguments->given & option_groups[i].group) && !(verb->options & option_groups[i].group))
+                        return refuse_option_group(verb, i);
+        return verb->check ? verb->check(verb, arguments, args, n_args) : 0;
+}
+
+static void arguments_done(Arguments *arguments) {
+        free(arguments->ids);
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
-        Arguments arguments = { .socket_path = SESSMGR_SOCKET_PATH, .limit = 50 };
-        const char *verb;
-        _cleanup_(freep) uint64_t *ids = NULL;
-        char **rest;
-        int rest_count, r;
-        uint64_t id = 0;
+        _cleanup_(arguments_done) Arguments arguments = { .socket_path = SESSMGR_SOCKET_PATH, .limit = 50 };
+        const Verb *verb;
+        const char *name;
+        int r;
 
         setlocale(LC_ALL, "");
         log_setup("sessmgrctl");
@@ -223,60 +345,15 @@ int main(int argc, char *argv[]) {
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
 
-        verb = optind < argc ? argv[optind] : "list";
-        rest = argv + optind + 1;
-        rest_count = optind < argc ? argc - optind - 1 : 0;
-
-        if (strcmp(verb, "list") == 0) {
-                if (rest_count > 0)
-                        return usage_error("list takes no arguments, got '%s'.", rest[0]), EXIT_USAGE;
-                if (arguments.user && arguments.all)
-                        return usage_error("--user and --all exclude each other with list."), EXIT_USAGE;
-        } else if (strcmp(verb, "show") == 0) {
-                if (rest_count != 1)
-                        return usage_error("show takes exactly one session id."), EXIT_USAGE;
-                if (parse_session_id(rest[0], &id) < 0)
-                        return usage_error("'%s' is not a session id.", rest[0]), EXIT_USAGE;
-                if (arguments.user || arguments.all)
-                        return usage_error("--user and --all do not apply to show."), EXIT_USAGE;
-        } else if (strcmp(verb, "history") == 0) {
-                if (rest_count > 0)
-                        return usage_error("history takes no arguments, got '%s'.", rest[0]), EXIT_USAGE;
-                if (arguments.user && arguments.all)
-                        return usage_error("--user and --all exclude each other with history."), EXIT_USAGE;
-        } else if (strcmp(verb, "logout") == 0) {
-                if (arguments.all + arguments.others + (rest_count > 0) != 1)
-                        return usage_error("logout takes session ids, or --others, or --all."), EXIT_USAGE;
-                if (arguments.user && rest_count > 0)
-                        return usage_error("--user goes with --others or --all, not with session ids."), EXIT_USAGE;
-                ids = calloc(rest_count ?: 1, sizeof(uint64_t));
-                if (!ids)
-                        return log_error_errno(ENOMEM, "Out of memory."), EXIT_FAILURE;
-                for (int i = 0; i < rest_count; i++)
-                        if (parse_session_id(rest[i], &ids[i]) < 0)
-                                return usage_error("'%s' is not a session id.", rest[i]), EXIT_USAGE;
-        } else
-                return usage_error("unknown command '%s'.", verb), EXIT_USAGE;
-        if (arguments.others && strcmp(verb, "logout") != 0)
-                return usage_error("--others applies to logout only."), EXIT_USAGE;
-        if ((arguments.since_given || arguments.limit_given) && strcmp(verb, "history") != 0)
-                return usage_error("--since and --limit apply to history only."), EXIT_USAGE;
-        if (arguments.assume_yes && strcmp(verb, "logout") != 0)
-                return usage_error("--yes applies to logout only."), EXIT_USAGE;
-        if (arguments.json && strcmp(verb, "logout") == 0)
-                return usage_error("--json does not apply to logout."), EXIT_USAGE;
-
-        r = daemon_connect(arguments.socket_path, &bus);
+        name = optind < argc ? argv[optind] : NULL;
+        verb = find_verb(name);
+        if (!verb)
+                return usage_error("unknown command '%s'.", name), EXIT_USAGE;
+        r = check_verb(verb, &arguments, argv + optind + !!name, (unsigned) (argc - optind - !!name));
         if (r < 0)
-                return EXIT_FAILURE;
+                return r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 
-        if (strcmp(verb, "list") == 0)
-                r = verb_list(bus, &arguments);
-        else if (strcmp(verb, "show") == 0)
-                r = show_session(bus, id, arguments.json);
-        else if (strcmp(verb, "history") == 0)
-                r = verb_history(bus, &arguments);
-        else
-                r = verb_logout(bus, &arguments, ids, (size_t) rest_count);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        if (daemon_connect(arguments.socket_path, &bus) < 0)
+                return EXIT_FAILURE;
+        return verb->run(bus, &arguments) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-device.h>
+
 #include "activity-probe.h"
 #include "macro.h"
 
@@ -30,17 +32,34 @@ const char *activity_cgroup_root(void) {
 }
 
 char *tty_name_from_number(unsigned long tty_number) {
-        unsigned major = major(tty_number), minor = minor(tty_number);
-        char *name = NULL;
-        int r = -1;
+        /* Names for "the terminal of whoever asks" rather than a terminal: the foreground VT,
+         * the caller's own terminal, the kernel's console and the pty multiplexer. */
+        static const char *const aliases[] = { "/dev/tty0", "/dev/tty", "/dev/console", "/dev/ptmx" };
+        _cleanup_(sd_device_unrefp) sd_device *device = NULL;
+        unsigned major = major(tty_number);
+        const char *subsystem, *devname;
 
-        if (major >= 136 && major <= 143)               /* Unix98 pseudo-terminals */
-                r = asprintf(&name, "pts/%u", (major - 136) * 256 + minor);
-        else if (major == 4 && minor >= 1 && minor < 64) /* virtual consoles */
-                r = asprintf(&name, "tty%u", minor);
-        else if (major == 4 && minor >= 64)             /* serial ports */
-                r = asprintf(&name, "ttyS%u", minor - 64);
-        return r < 0 ? NULL : name;
+        /* Unix98 pseudo-terminals have no entry in sysfs, so sd-device knows none of them
+         * (-ENODEV; systemd's get_ctty() guesses them too): the kernel numbers them on majors
+         * 136-143, 256 to a major. probe_ttys() checks /dev/pts/N is that device. */
+        if (major >= 136 && major <= 143) {
+                char *pts = NULL;
+                return asprintf(&pts, "pts/%u", (major - 136) * 256 + minor(tty_number)) < 0 ? NULL : pts;
+        }
+
+        /* The rest (VTs, serial ports of any driver) the kernel names in sysfs. */
+        if (tty_number == 0 || sd_device_new_from_devnum(&device, 'c', (dev_t) tty_number) < 0)
+                return NULL;
+        if (sd_device_get_subsystem(device, &subsystem) < 0 || strcmp(subsystem, "tty") != 0)
+                return NULL;
+        if (sd_device_get_devname(device, &devname) < 0)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
+                if (strcmp(devname, aliases[i]) == 0)
+                        return NULL;
+        if (strncmp(devname, "/dev/", 5) != 0)
+                return NULL;
+        return strdup(devname + 5);
 }
 
 /* "directory/file" into path; false when it does not fit. */

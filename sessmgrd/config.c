@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "parse-util.h"
 #include "time-format.h"
 
 #define DAY_USEC (86400 * USEC_PER_SEC)
@@ -110,16 +111,14 @@ static int parse_list(const char *value, char ***ret) {
 }
 
 /* A whole number from minimum to maximum, times unit. */
-static int parse_number(const char *value, long long minimum, long long maximum, int64_t unit, int64_t *ret) {
-        long long number;
-        char *end;
+static int parse_number(const char *value, unsigned long long minimum, unsigned long long maximum, int64_t unit,
+                        int64_t *ret) {
+        unsigned long long number;
+        int r;
 
-        if (*value < '0' || *value > '9')
-                return -EINVAL;
-        errno = 0;
-        number = strtoll(value, &end, 10);
-        if (errno != 0 || *end != '\0' || number < minimum || number > maximum)
-                return -ERANGE;
+        r = parse_unsigned(value, minimum, maximum, &number);
+        if (r < 0)
+                return r;
         *ret = (int64_t) number * unit;
         return 0;
 }

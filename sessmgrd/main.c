@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "parse-util.h"
 
 typedef struct Arguments {
         const char *socket_path;
@@ -70,16 +71,13 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                         arguments->config_path = optarg;
                         break;
                 case OPTION_POLL_INTERVAL: {
-                        char *end;
-                        long seconds;
+                        unsigned long long seconds;
 
-                        errno = 0;
-                        seconds = strtol(optarg, &end, 10);
-                        if (errno != 0 || *end != '\0' || seconds < 1 || seconds > 86400) {
+                        if (parse_unsigned(optarg, 1, 86400, &seconds) < 0) {
                                 log_error("--poll-interval takes 1 to 86400 seconds, not '%s'", optarg);
                                 return -EINVAL;
                         }
-                        arguments->poll_interval_usec = seconds * USEC_PER_SEC;
+                        arguments->poll_interval_usec = (int64_t) seconds * USEC_PER_SEC;
                         break;
                 }
                 case OPTION_CGROUP_ROOT:

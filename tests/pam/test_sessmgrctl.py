@@ -32,6 +32,14 @@ def test_help_and_version(world):
     (["list", "--others"], "applies to logout only"),
     (["list", "--yes"], "--yes applies to logout only"),
     (["logout", "--all", "--json"], "--json does not apply to logout"),
+    # The verb table says which options each command takes; the refusals follow from it.
+    (["history", "--others"], "--others applies to logout only"),
+    (["show", "1", "--yes"], "--yes applies to logout only"),
+    (["logout", "--all", "--since", "1d"], "--since and --limit apply to history only"),
+    (["show", "1", "--user", "alice"], "--user and --all do not apply to show"),
+    (["history", "--user", "alice", "--all"], "--user and --all exclude each other with history"),
+    (["history", "--limit", "+5"], "is not a number from 0 to 10000"),
+    (["show", "99999999999999999999"], "is not a session id"),
 ])
 def test_usage_errors_exit_2(world, arguments, message):
     result = world.ctl(*arguments)

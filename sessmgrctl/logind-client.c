@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "logind.h"
+#include "logind-client.h"
 #include "macro.h"
 #include "time-format.h"
 
