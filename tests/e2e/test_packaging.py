@@ -229,6 +229,9 @@ def test_install_records_logins_and_purge_removes_everything(container, debs, tm
     assert len(current) == 1 and current[0]["logind_session"] == session_id, sessions
     assert current[0]["user"] == "alice" and current[0]["service"] == "sshd"
     assert str(current[0]["id"]) in offered
+    # systemd's dpkg trigger put the catalog in its database: journalctl -x explains the login.
+    explained = box.run(["journalctl", "-x", "--no-pager", "MESSAGE_ID=5abcfe7cc2f44b76bab9609d24fd856c"]).stdout
+    assert "treat the account as compromised" in explained, explained
 
     installed = box.run(["dpkg", "-L", *PACKAGES]).stdout.splitlines()
     box.run(["apt", "purge", "-y", *PACKAGES], environment=APT, timeout=300)
