@@ -72,7 +72,7 @@ static void test_walks_in_steps_on_an_interval(void **state) {
         Walks walks = {};
 
         assert_int_equal(sd_event_new(&event), 0);
-        assert_int_equal(stepper_new(event, 1000, 1000, begin, step, &walks, &stepper), 0);
+        assert_int_equal(stepper_new(event, 200 * 1000, 1000, begin, step, &walks, &stepper), 0);
         assert_int_equal(sd_event_add_defer(event, &walks.other, other_work, &walks), 0);
         assert_int_equal(sd_event_source_set_enabled(walks.other, SD_EVENT_OFF), 0);
 
