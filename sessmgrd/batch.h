@@ -8,7 +8,8 @@
 
 /* Group commit. Writes of one event-loop turn share a transaction; their replies wait
  * until it is committed, so a caller hears "recorded" only once the record is on disk,
- * and a login storm costs one fsync per turn instead of one per login. */
+ * and a login storm costs one fsync per turn instead of one per login. The sessions
+ * layer (sessions.c) is its only user. */
 
 typedef struct Batch Batch;
 typedef struct JournalEntry JournalEntry;

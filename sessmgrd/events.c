@@ -77,26 +77,26 @@ static JournalEntry *entry_new(void) {
         return entry;
 }
 
-void event_login(Batch *batch, const SessionRecord *record) {
+JournalEntry *event_login(const SessionRecord *record) {
         JournalEntry *entry = entry_new();
 
         if (!entry)
-                return;
+                return NULL;
         add(entry, "MESSAGE_ID=" EVENT_LOGIN);
         add(entry, "MESSAGE=%s logged in from %s (%s, session %" PRIu64 ")",
             record->user, from_of(record), record->service ?: "unknown", record->id);
         add_session(entry, record);
-        batch_event(batch, entry);
+        return entry;
 }
 
-void event_end(Batch *batch, const SessionRecord *record) {
+JournalEntry *event_end(const SessionRecord *record) {
         const char *reason = record->end_reason ?: "logout";
         int64_t duration = record->end_time_usec > record->login_time_usec ?
                            record->end_time_usec - record->login_time_usec : 0;
         JournalEntry *entry = entry_new();
 
         if (!entry)
-                return;
+                return NULL;
         add(entry, "MESSAGE_ID=%s", strncmp(reason, "revoked", 7) == 0 ? EVENT_REVOKE :
                                     strcmp(reason, "idle") == 0 ? EVENT_IDLE : EVENT_LOGOUT);
         add(entry, "MESSAGE=session %" PRIu64 " of %s from %s ended: %s",
@@ -104,5 +104,5 @@ void event_end(Batch *batch, const SessionRecord *record) {
         add_session(entry, record);
         add(entry, "SESSMGR_END_REASON=%s", reason);
         add(entry, "SESSMGR_DURATION_USEC=%" PRIi64, duration);
-        batch_event(batch, entry);
+        return entry;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "batch.h"
 #include "record.h"
+
+typedef struct JournalEntry JournalEntry;
 
 /* Structured journal events, so existing log pipelines can collect the sessions of a
  * whole fleet. Each kind has its MESSAGE_ID; the fields are documented in sessmgrd(8):
@@ -15,12 +16,12 @@
 #define EVENT_REVOKE "4511915030ee4e729dbeea54bfa2e0ab"        /* ended through sessmgrctl logout */
 #define EVENT_IDLE   "dd5956174e2049febdd9fa049077f34e"        /* ended by the idle logout policy */
 
-/* Built at once, sent by the batch once the change they tell of is committed (at once
- * when batch is NULL or no transaction is open): the journal never reports a login or an
- * end the database rolled back. */
-void event_login(Batch *batch, const SessionRecord *record);
+/* Built at once, from the record as it is now; NULL when out of memory. The sessions
+ * layer (sessions.c) queues each with the batch, which sends it once the change it tells
+ * of is committed: the journal never reports a login or an end the database rolled back. */
+JournalEntry *event_login(const SessionRecord *record);
 /* The record as stored after its end; the kind follows its end reason. */
-void event_end(Batch *batch, const SessionRecord *record);
+JournalEntry *event_end(const SessionRecord *record);
 
 void journal_entry_send(JournalEntry *entry);
 JournalEntry *journal_entry_free(JournalEntry *entry);

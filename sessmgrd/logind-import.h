@@ -23,9 +23,9 @@ void logind_fetch_done(Logind *logind);
 /* Queues a live session for logind_fetch_session(), a bounded number being in flight. */
 int logind_queue_fetch(Logind *logind, const char *logind_session);
 
-/* Stores a session logind has and the store lacks; marks a known one closing if logind says so. */
+/* Hands a session logind has to the sessions layer, unless it ended meanwhile: imported if
+ * no record holds it, marked closing if logind says so. */
 void logind_import(Logind *logind, SessionRecord *record);
-void logind_session_closing(Logind *logind, const char *logind_session);
 
 /* From a PropertiesChanged message positioned after the interface name: the new State,
  * or NULL when it did not change. */

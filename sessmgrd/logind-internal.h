@@ -9,7 +9,8 @@
 #include "logind.h"
 #include "string-set.h"
 
-/* Between logind.c (what logind's events do to the store) and logind-bus.c (the bus). */
+/* Between logind.c (which of logind's events to believe, and when: what they change is
+ * the sessions layer's, sessions.c) and logind-bus.c (the bus). */
 
 #define LOGIND_SERVICE    "org.freedesktop.login1"
 #define LOGIND_PATH       "/org/freedesktop/login1"

@@ -3,13 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
 #include "log.h"
 #include "logind-import.h"
 #include "logind-internal.h"
 #include "manager.h"
 #include "string-set.h"
 #include "time-format.h"
+
+/* What logind's signals and answers mean for the records: a session is imported once it
+ * has been announced for the grace period without a PAM record, and closed once logind
+ * itself answers that it is gone. The follower decides when; each change is one call to
+ * the sessions layer (sessions.c), which writes it. */
 
 /* Waits for logind's answer to "is this session gone?". */
 typedef struct Confirmation {
@@ -40,87 +44,15 @@ bool logind_has_session(Logind *logind, const char *logind_session) {
         return logind && logind->listed && logind_session && string_set_contains(&logind->live, logind_session);
 }
 
-/* Joins the shared transaction (see batch.c) for one store write. */
-static bool begin_write(Logind *logind) {
-        int r = batch_begin(logind->manager->batch);
-
-        if (r < 0)
-                batch_abort(logind->manager->batch, r);
-        return r >= 0;
-}
-
-static void session_removed_now(Logind *logind, const char *logind_session) {
-        Manager *manager = logind->manager;
-        SessionRecord *records = NULL;
-        size_t count = 0;
-        int r;
-
-        if (!begin_write(logind))
-                return;
-        /* Read first: the journal hears of the ends nobody reported yet. */
-        r = store_list_open_by_logind(manager->store, logind_session, manager->boot_id, &records, &count);
-        if (r >= 0)
-                r = store_logind_session_removed(manager->store, logind_session, manager->boot_id,
-                                                 now_usec(CLOCK_REALTIME), "terminated");
-        if (r < 0)
-                batch_abort(manager->batch, r);
-        else if (r > 0)
-                log_debug("logind session %s is gone: closed %d record(s)", logind_session, r);
-
-        for (size_t i = 0; r >= 0 && i < count; i++) {
-                _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
-
-                if (records[i].end_reason)
-                        continue;       /* its end was reported (and logged) by PAM */
-                if (store_get_session(manager->store, records[i].id, &ended) >= 0)
-                        event_end(manager->batch, &ended);
-        }
-        session_record_array_free(records, count);
-}
-
-void logind_session_closing(Logind *logind, const char *logind_session) {
-        Manager *manager = logind->manager;
-        int r;
-
-        if (!begin_write(logind))
-                return;
-        r = store_logind_session_closing(manager->store, logind_session, manager->boot_id, now_usec(CLOCK_REALTIME));
-        if (r < 0)
-                batch_abort(manager->batch, r);
-}
-
 void logind_import(Logind *logind, SessionRecord *record) {
-        Manager *manager = logind->manager;
-        _cleanup_(session_record_done) SessionRecord existing = SESSION_RECORD_INIT;
-        int r;
-
         /* Recorded through PAM meanwhile, or gone: nothing to import. */
         if (!string_set_contains(&logind->live, record->logind_session))
                 return;
-        r = store_find_by_logind_session(manager->store, record->logind_session, manager->boot_id,
-                                         record->uid, &existing);
-        if (r >= 0) {
-                if (record->state == SESSION_CLOSING)
-                        logind_session_closing(logind, record->logind_session);
-                return;
-        }
-        if (r != -ENOENT)
-                return;
-
-        if (record_set_string(&record->boot_id, manager->boot_id) < 0)
-                return;
-        if (!begin_write(logind))
-                return;
-        r = store_add_session(manager->store, record);
-        if (r < 0) {
-                batch_abort(manager->batch, r);
-                return;
-        }
-        logind->reconcile_imported++;
         /* One at a time as logins begin; a reconcile importing thousands at start says
          * so in one line ("reconciled ..."), not in thousands of events. */
-        if (!logind->reconciling)
-                event_login(manager->batch, record);
+        if (sessions_logind_import(logind->manager->sessions, record, !logind->reconciling) <= 0)
+                return;
+        logind->reconcile_imported++;
         log_debug("imported logind session %s of %s (%s) as session %llu: it was not recorded through PAM",
                   record->logind_session, record->user, record->service ?: "unknown service",
                   (unsigned long long) record->id);
@@ -226,7 +158,7 @@ int logind_on_pending_due(sd_event_source *source, uint64_t usec, void *userdata
                         continue;
                 }
                 if (event.kind == PENDING_REMOVED)
-                        session_removed_now(logind, event.logind_session);
+                        (void) sessions_logind_removed(logind->manager->sessions, event.logind_session);
                 else
                         (void) logind_queue_fetch(logind, event.logind_session);
                 free(event.logind_session);
@@ -253,16 +185,9 @@ int logind_on_session_new(sd_bus_message *message, void *userdata, sd_bus_error 
 
 /* logind confirmed that a session it announced removed is gone. */
 static void session_gone(Logind *logind, const char *logind_session) {
-        Manager *manager = logind->manager;
-        int r;
-
         /* Logged out through PAM already: closed now. Anything else waits for the grace
          * period, in case the PAM stack's word is still on its way. */
-        if (begin_write(logind)) {
-                r = store_logind_session_finish(manager->store, logind_session, manager->boot_id);
-                if (r < 0)
-                        batch_abort(manager->batch, r);
-        }
+        (void) sessions_logind_finish(logind->manager->sessions, logind_session);
         (void) pending_add(logind, logind_session, PENDING_REMOVED);
 }
 
@@ -347,19 +272,20 @@ int logind_on_session_removed(sd_bus_message *message, void *userdata, sd_bus_er
 
 /* State is the only session property that matters here, and logind announces its changes. */
 int logind_on_properties_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Logind *logind = userdata;
         _cleanup_(freep) char *id = NULL;
         const char *path = sd_bus_message_get_path(message), *interface, *state = NULL;
 
-        if (!logind_signal_trusted(userdata, message))
+        if (!logind_signal_trusted(logind, message))
                 return 0;
-        if (!path || sd_bus_path_decode(path, LOGIND_SESSIONS, &id) <= 0 || !logind_signal_id_valid(userdata, message, id))
+        if (!path || sd_bus_path_decode(path, LOGIND_SESSIONS, &id) <= 0 || !logind_signal_id_valid(logind, message, id))
                 return 0;
         if (sd_bus_message_read(message, "s", &interface) < 0)
                 return 0;
         if (logind_read_state_change(message, &state) < 0 || !state)
                 return 0;
         if (strcmp(state, "closing") == 0)
-                logind_session_closing(userdata, id);
+                (void) sessions_logind_closing(logind->manager->sessions, id);
         return 0;
 }
 
@@ -412,7 +338,7 @@ int logind_on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
         r = complete ? store_list_open_logind_sessions(manager->store, manager->boot_id, &recorded) : -ENOSPC;
         for (size_t i = 0; r >= 0 && i < recorded.count; i++)
                 if (!string_set_contains(&logind->live, recorded.items[i]))
-                        session_removed_now(logind, recorded.items[i]);
+                        (void) sessions_logind_removed(manager->sessions, recorded.items[i]);
         string_set_clear(&recorded);
 
         /* Began while we were not watching, or went "closing": look at each. */

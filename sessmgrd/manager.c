@@ -7,7 +7,6 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "events.h"
 #include "log.h"
 #include "manager.h"
 
@@ -69,37 +68,6 @@ static void connections_update_events(void *userdata) {
                 connection_update_events(connection);
 }
 
-/* Sessions still open from an earlier boot ended with it. */
-static int close_previous_boots(Manager *manager) {
-        SessionRecord *records = NULL;
-        size_t count = 0;
-        int r;
-
-        r = store_begin(manager->store);
-        if (r < 0)
-                return r;
-        r = store_list_open_other_boots(manager->store, manager->boot_id, &records, &count);
-        if (r >= 0)
-                r = store_close_previous_boots(manager->store, manager->boot_id);
-        if (r >= 0)
-                r = store_commit(manager->store);
-        if (r < 0) {
-                store_rollback(manager->store);
-                session_record_array_free(records, count);
-                return r;
-        }
-        if (count > 0)
-                log_info("closed %zu session(s) left open by an earlier boot", count);
-        for (size_t i = 0; i < count; i++) {
-                _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
-
-                if (!records[i].end_reason && store_get_session(manager->store, records[i].id, &ended) >= 0)
-                        event_end(NULL, &ended);
-        }
-        session_record_array_free(records, count);
-        return 0;
-}
-
 int manager_open_store(Manager *manager, const char *database_path) {
         int r;
 
@@ -109,10 +77,11 @@ int manager_open_store(Manager *manager, const char *database_path) {
         r = store_open(database_path, &manager->store);
         if (r < 0)
                 return r;
-        r = close_previous_boots(manager);
+        r = sessions_new(manager, connections_update_events, manager, &manager->sessions);
         if (r < 0)
                 return r;
-        return batch_new(manager->event, manager->store, connections_update_events, manager, &manager->batch);
+        /* Sessions still open from an earlier boot ended with it. */
+        return sessions_close_previous_boots(manager->sessions);
 }
 
 int manager_run(Manager *manager) {
@@ -125,8 +94,8 @@ int manager_run(Manager *manager) {
                 return log_error_errno(r, "event loop failed: %s", strerror(-r));
 
         /* Answer what is still waiting for a commit before the connections go away. */
-        if (manager->batch)
-                (void) batch_flush(manager->batch);
+        if (manager->sessions)
+                (void) sessions_flush(manager->sessions);
         return 0;
 }
 
@@ -137,7 +106,7 @@ Manager *manager_free(Manager *manager) {
         retention_free(manager->retention);
         sshd_auth_free(manager->sshd_auth);
         logind_free(manager->logind);
-        batch_free(manager->batch);
+        sessions_free(manager->sessions);
         server_close(manager);
         store_free(manager->store);
         sd_event_unref(manager->event);

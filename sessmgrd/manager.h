@@ -7,12 +7,12 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-id128.h>
 
-#include "batch.h"
 #include "config.h"
 #include "connection.h"
 #include "logind.h"
 #include "poller.h"
 #include "retention.h"
+#include "sessions.h"
 #include "sshd-auth.h"
 #include "store.h"
 
@@ -20,7 +20,7 @@
 typedef struct Manager {
         sd_event *event;
         Store *store;
-        Batch *batch;
+        Sessions *sessions;     /* every write to the store goes through it */
         Logind *logind;
         Poller *poller;
         Retention *retention;

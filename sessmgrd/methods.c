@@ -8,7 +8,6 @@
 #include <systemd/sd-login.h>
 
 #include "dispatch.h"
-#include "events.h"
 #include "log.h"
 #include "manager.h"
 #include "peer.h"
@@ -18,18 +17,13 @@
 /* The methods of org.sessmgr.Manager1 and the table that declares who may call each
  * (dispatch.c enforces it before a handler runs): writes are for root only; a user reads
  * only their own sessions, and a session of someone else gets the very same answer as
- * one that does not exist. */
+ * one that does not exist. A handler checks what the caller sent and reads the store;
+ * each write, with its reply, is one call to the sessions layer (sessions.c). */
 
 #define END_REASON_MAX 64
 #define HISTORY_LIMIT_MAX 10000
 #define REFRESH_ON_LIST_MAX 256
 #define NOTICE_PLACES_MAX 3
-
-static int store_failed(Manager *manager, int r, sd_bus_error *error) {
-        batch_abort(manager->batch, r);
-        return sd_bus_error_setf(error, SESSMGR_ERROR_STORE,
-                                 "The session database could not be written: %s", strerror(-r));
-}
 
 /* Fields only the daemon may set are overwritten whatever the caller sent. */
 static int prepare_new_record(Manager *manager, SessionRecord *record) {
@@ -54,56 +48,11 @@ static int prepare_new_record(Manager *manager, SessionRecord *record) {
         return 0;
 }
 
-/* su and sudo -i open a PAM session inside a logind session that already has a record:
- * that one is where they were started from. */
-static int find_parent(Manager *manager, SessionRecord *record) {
-        _cleanup_(session_record_done) SessionRecord parent = SESSION_RECORD_INIT;
-        int r;
-
-        if (!record->logind_session)
-                return 0;
-        /* No uid prefers none: the earliest login of the logind session is the parent. */
-        r = store_find_by_logind_session(manager->store, record->logind_session, manager->boot_id,
-                                         (uid_t) -1, &parent);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        if (!(streq_ptr(parent.origin, "logind") && parent.uid == record->uid &&
-              streq_ptr(parent.service, record->service)))
-                record->parent_id = parent.id;
-        return 0;
-}
-
-/* sessmgrd may have imported this very login from logind before its PAM call got
- * through (it was started by that call, and read logind's list first): the PAM record
- * then takes over the imported one instead of doubling it. Returns 1 when it did. */
-static int add_or_adopt(Manager *manager, SessionRecord *record) {
-        _cleanup_(session_record_done) SessionRecord imported = SESSION_RECORD_INIT;
-        int r;
-
-        if (record->logind_session) {
-                r = store_find_by_logind_session(manager->store, record->logind_session, manager->boot_id,
-                                                 record->uid, &imported);
-                if (r < 0 && r != -ENOENT)
-                        return r;
-                if (r >= 0 && streq_ptr(imported.origin, "logind") && imported.uid == record->uid &&
-                    streq_ptr(imported.service, record->service)) {
-                        record->id = imported.id;
-                        r = store_replace_session(manager->store, record);
-                        return r < 0 ? r : 1;
-                }
-        }
-        return store_add_session(manager->store, record);
-}
-
 static int method_open_session(Call *call, sd_bus_error *error) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         sd_bus_message *message = call->message;
         Manager *manager = call->manager;
         const char *reason;
-        bool adopted;
         int r;
 
         r = session_record_read(message, &record);
@@ -120,45 +69,11 @@ static int method_open_session(Call *call, sd_bus_error *error) {
         if (session_record_validate(&record, &reason) < 0)
                 return sd_bus_error_setf(error, SESSMGR_ERROR_INVALID_RECORD, "The session record is invalid: %s.", reason);
 
-        sshd_auth_fill(manager->sshd_auth, &record);
-
-        r = batch_begin(manager->batch);
-        if (r < 0)
-                return store_failed(manager, r, error);
-        r = find_parent(manager, &record);
-        if (r >= 0)
-                r = add_or_adopt(manager, &record);
-        if (r < 0)
-                return store_failed(manager, r, error);
-        adopted = r > 0;
-
-        log_debug("session %" PRIu64 " opened: user %s, service %s, logind session %s",
-                  record.id, record.user, record.service ?: "-", record.logind_session ?: "-");
-        if (!adopted)           /* the import was logged already */
-                event_login(manager->batch, &record);
-
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "t", record.id);
-        if (r < 0)
-                return r;
-        return batch_reply(manager->batch, message, reply);
-}
-
-/* The end as stored (its reason may be a revocation announced before). */
-static void emit_end(Manager *manager, uint64_t id) {
-        _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
-
-        if (store_get_session(manager->store, id, &ended) >= 0)
-                event_end(manager->batch, &ended);
+        return sessions_open(manager->sessions, message, &record, error);
 }
 
 static int method_close_session(Call *call, sd_bus_error *error) {
-        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         sd_bus_message *message = call->message;
-        Manager *manager = call->manager;
-        SessionState state;
         const char *reason;
         uint64_t id;
         int r;
@@ -170,36 +85,7 @@ static int method_close_session(Call *call, sd_bus_error *error) {
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "The end reason must be a short text without control characters.");
 
-        r = batch_begin(manager->batch);
-        if (r < 0)
-                return store_failed(manager, r, error);
-        r = store_get_session(manager->store, id, &record);
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "No open session %" PRIu64 ".", id);
-        if (r < 0)
-                return store_failed(manager, r, error);
-
-        /* Processes that outlive the login keep logind's session "closing": so is ours,
-         * until logind drops it. Not su or sudo inside a login (a parent): the logind
-         * session is the outer login's, which may live on for hours after this one ended. */
-        state = record.parent_id == 0 && streq_ptr(record.boot_id, manager->boot_id) &&
-                logind_has_session(manager->logind, record.logind_session)
-                ? SESSION_CLOSING : SESSION_CLOSED;
-        r = store_end_session(manager->store, id, now_usec(CLOCK_REALTIME), reason, state);
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, SESSMGR_ERROR_NO_SUCH_SESSION, "No open session %" PRIu64 ".", id);
-        if (r < 0)
-                return store_failed(manager, r, error);
-
-        log_debug("session %" PRIu64 " closed: %s", id, reason);
-        emit_end(manager, id);
-
-        /* After the commit, as for a login: an end that was answered is never lost, even
-         * where no logind would tell us about it later. */
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        return batch_reply(manager->batch, message, reply);
+        return sessions_close(call->manager->sessions, message, id, reason, error);
 }
 
 /* Answers with the records as an array of structs, and frees them. */
@@ -217,7 +103,7 @@ static int reply_records(Manager *manager, sd_bus_message *message, SessionRecor
         session_record_array_free(records, count);
         if (r < 0)
                 return r;
-        return batch_reply(manager->batch, message, reply);
+        return sessions_reply(manager->sessions, message, reply);
 }
 
 static int method_list_sessions(Call *call, sd_bus_error *error) {
@@ -266,7 +152,7 @@ static int method_get_session(Call *call, sd_bus_error *error) {
                 r = session_record_append(reply, &call->session);
         if (r < 0)
                 return r;
-        return batch_reply(call->manager->batch, call->message, reply);
+        return sessions_reply(call->manager->sessions, call->message, reply);
 }
 
 /* "revoked by session 12 from 203.0.113.7": the caller's own session as we know it,
@@ -297,7 +183,6 @@ static int describe_revoker(Manager *manager, const Connection *connection, char
 }
 
 static int method_announce_logout(Call *call, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) char *reason = NULL;
         Manager *manager = call->manager;
         uint64_t id = call->session.id;
@@ -309,18 +194,10 @@ static int method_announce_logout(Call *call, sd_bus_error *error) {
         r = describe_revoker(manager, call->connection, &reason);
         if (r < 0)
                 return r;
-        r = batch_begin(manager->batch);
-        if (r < 0)
-                return store_failed(manager, r, error);
-        r = store_set_revoke_reason(manager->store, id, reason, now_usec(CLOCK_REALTIME));
-        if (r < 0 && r != -ENOENT)
-                return store_failed(manager, r, error);
-
-        log_info("session %" PRIu64 " of %s: %s", id, call->session.user, reason);
-        r = sd_bus_message_new_method_return(call->message, &reply);
-        if (r < 0)
-                return r;
-        return batch_reply(manager->batch, call->message, reply);
+        r = sessions_revoke(manager->sessions, call->message, id, reason, error);
+        if (r >= 0)
+                log_info("session %" PRIu64 " of %s: %s", id, call->session.user, reason);
+        return r;
 }
 
 /* "203.0.113.7 (sshd)", "local (login tty2)": where another session is. */
@@ -389,7 +266,7 @@ static int method_get_login_notice(Call *call, sd_bus_error *error) {
                 free(places[i]);
         if (r < 0)
                 return r;
-        return batch_reply(manager->batch, message, reply);
+        return sessions_reply(manager->sessions, message, reply);
 }
 
 const Method manager_methods[] = {

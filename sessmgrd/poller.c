@@ -7,11 +7,11 @@
 
 #include "activity-probe.h"
 #include "activity.h"
-#include "events.h"
 #include "idle.h"
 #include "log.h"
 #include "manager.h"
 #include "poller.h"
+#include "stepper.h"
 #include "time-format.h"
 
 /* What the previous look at one session saw, kept in memory by session id. */
@@ -41,8 +41,7 @@ typedef struct SessionCounters {
 
 struct Poller {
         Manager *manager;
-        sd_event_source *timer;
-        sd_event_source *step;          /* walks the open sessions between other work */
+        Stepper *walk;                  /* over the open sessions, between other work */
         uint64_t next_after_id;
         int64_t interval_usec;
         const char *cgroup_root;
@@ -89,23 +88,6 @@ static void forget_unseen(Poller *poller) {
         poller->count = kept;
 }
 
-static int save(Poller *poller, SessionRecord *record, int64_t last_active, const char *source, char **ttys) {
-        Manager *manager = poller->manager;
-        int r;
-
-        r = batch_begin(manager->batch);
-        if (r >= 0)
-                r = store_update_activity(manager->store, record->id, last_active, source, *ttys);
-        if (r < 0) {
-                batch_abort(manager->batch, r);
-                return r;
-        }
-        record->last_active_usec = last_active;
-        free(record->ttys);
-        record->ttys = TAKE_PTR(*ttys);
-        return record_set_string(&record->last_active_source, source);
-}
-
 /* su and sudo inside a login end with their PAM stack, but one that was killed never
  * reports it, and logind has no session of its own to tell. Its process gone, or its pid
  * taken by a process started after the login, it has ended. */
@@ -119,25 +101,6 @@ static bool leader_gone(const SessionRecord *record) {
         if (r == -ENOENT || r == -ESRCH)
                 return true;
         return r >= 0 && started > record->login_time_usec + USEC_PER_SEC;
-}
-
-static void end_unreported(Poller *poller, SessionRecord *record) {
-        _cleanup_(session_record_done) SessionRecord ended = SESSION_RECORD_INIT;
-        Manager *manager = poller->manager;
-        int r;
-
-        r = batch_begin(manager->batch);
-        if (r >= 0)
-                r = store_end_session(manager->store, record->id, now_usec(CLOCK_REALTIME), "terminated",
-                                      SESSION_CLOSED);
-        if (r < 0 && r != -ENOENT) {
-                batch_abort(manager->batch, r);
-                return;
-        }
-        log_debug("session %llu ended without its end reported: its process %u is gone",
-                  (unsigned long long) record->id, (unsigned) record->leader_pid);
-        if (r >= 0 && store_get_session(manager->store, record->id, &ended) >= 0)
-                event_end(manager->batch, &ended);
 }
 
 static void apply_idle_policy(Poller *poller, const SessionRecord *record, SessionCounters *counters, int64_t now) {
@@ -167,13 +130,8 @@ static void apply_idle_policy(Poller *poller, const SessionRecord *record, Sessi
                  (unsigned long long) record->id, record->user,
                  (long long) ((now - record->last_active_usec) / USEC_PER_SEC));
         /* The reason first, so the end logind reports is recorded as "idle". */
-        r = batch_begin(manager->batch);
-        if (r >= 0)
-                r = store_set_revoke_reason(manager->store, record->id, "idle", now);
-        if (r < 0 && r != -ENOENT) {
-                batch_abort(manager->batch, r);
+        if (sessions_revoke(manager->sessions, NULL, record->id, "idle", NULL) < 0)
                 return;
-        }
         r = logind_terminate_session(manager->logind, record->logind_session);
         if (r < 0)
                 log_warning_errno(r, "cannot ask systemd-logind to end idle session %llu: %s",
@@ -206,7 +164,7 @@ static unsigned look_at(Poller *poller, SessionRecord *record, int64_t now, bool
         previous->looked_usec = monotonic;
 
         if (record->parent_id > 0 && leader_gone(record)) {
-                end_unreported(poller, record);
+                (void) sessions_end_unreported(manager->sessions, record);
                 return 0;
         }
         /* su and sudo records live in the scope of the login they ran in, under its owner. */
@@ -223,7 +181,7 @@ static unsigned look_at(Poller *poller, SessionRecord *record, int64_t now, bool
                 previous->idle_logout_asked_usec = 0;
         }
         if (moved || !streq_ptr(ttys, record->ttys))
-                (void) save(poller, record, last_active, source, &ttys);
+                (void) sessions_set_activity(manager->sessions, record, last_active, source, &ttys);
         /* Not at the first look: without a baseline, a session without a terminal has
          * no activity to show yet (just imported, or busy while sessmgrd was down). */
         if (!first_look)
@@ -250,7 +208,8 @@ void poller_refresh(Poller *poller, SessionRecord *records, size_t count) {
         (void) look_at_some(poller, records, count, true);
 }
 
-static int on_step(sd_event_source *source, void *userdata) {
+/* One step of a walk over the open sessions: > 0 while more are left. */
+static int step(void *userdata) {
         Poller *poller = userdata;
         SessionRecord *records = NULL;
         size_t count = 0;
@@ -264,26 +223,22 @@ static int on_step(sd_event_source *source, void *userdata) {
                         poller->next_after_id = records[looked - 1].id;
                 session_record_array_free(records, count);
                 if (looked < count || count == SESSIONS_PER_STEP)
-                        return 0;       /* more: the next step runs when the loop is idle again */
+                        return 1;
         }
 
-        /* The whole walk is done: the next one after the interval. */
+        /* The whole walk is done. */
         forget_unseen(poller);
-        (void) sd_event_source_set_enabled(poller->step, SD_EVENT_OFF);
-        (void) sd_event_source_set_time_relative(poller->timer, (uint64_t) poller->interval_usec);
-        return sd_event_source_set_enabled(poller->timer, SD_EVENT_ONESHOT);
+        return 0;
 }
 
-static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+static void begin_walk(void *userdata) {
         Poller *poller = userdata;
 
         poller->next_after_id = 0;
-        return sd_event_source_set_enabled(poller->step, SD_EVENT_ON);
 }
 
 int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_root) {
         Poller *poller;
-        int r;
 
         poller = calloc(1, sizeof(*poller));
         if (!poller)
@@ -295,23 +250,14 @@ int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_roo
         if (!poller->cgroup_root)
                 log_info("no cgroup v2 hierarchy: sessions are not looked at for terminals or activity");
 
-        r = sd_event_add_time_relative(manager->event, &poller->timer, CLOCK_MONOTONIC,
-                                       (uint64_t) interval_usec, USEC_PER_SEC, on_timer, poller);
-        if (r < 0)
-                return r;
-        r = sd_event_add_defer(manager->event, &poller->step, on_step, poller);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(poller->step, SD_EVENT_OFF);
-        /* Idle priority: a poll step never delays a login being recorded. */
-        return sd_event_source_set_priority(poller->step, SD_EVENT_PRIORITY_IDLE);
+        /* The first walk an interval after start, as each after the previous one. */
+        return stepper_new(manager->event, interval_usec, interval_usec, begin_walk, step, poller, &poller->walk);
 }
 
 Poller *poller_free(Poller *poller) {
         if (!poller)
                 return NULL;
-        sd_event_source_disable_unref(poller->timer);
-        sd_event_source_disable_unref(poller->step);
+        stepper_free(poller->walk);
         free(poller->sessions);
         free(poller);
         return NULL;

@@ -104,19 +104,8 @@ static void remember(SshdAuth *auth, const SshdLogin *login) {
 }
 
 static void handle_login(SshdAuth *auth, const SshdLogin *login) {
-        Manager *manager = auth->manager;
-        int r;
-
         /* The session may be recorded already (sessmgrd read the journal late). */
-        r = batch_begin(manager->batch);
-        if (r >= 0)
-                r = store_set_auth(manager->store, manager->boot_id, login->user, login->address, login->port,
-                                   login->method, login->key);
-        if (r < 0) {
-                batch_abort(manager->batch, r);
-                return;
-        }
-        if (r == 0)
+        if (sessions_set_auth(auth->manager->sessions, login) == 0)
                 remember(auth, login);
 }
 

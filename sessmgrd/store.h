@@ -10,7 +10,8 @@
 
 /* The session database: one SQLite file owned by sessmgrd alone. Every write happens
  * inside a transaction the caller opens with store_begin() and ends with store_commit(),
- * so that many logins can share one fsync (see batch.c). */
+ * so that many logins can share one fsync (see batch.c). Only the sessions layer
+ * (sessions.c) calls the writes; anyone may read. */
 
 typedef struct Store Store;
 

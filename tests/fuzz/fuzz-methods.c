@@ -30,7 +30,7 @@ static void setup(void) {
         sigprocmask(SIG_BLOCK, &mask, NULL);
         log_set_max_level(-1);
         if (manager_new(&manager) < 0 || store_open(":memory:", &manager->store) < 0 ||
-            batch_new(manager->event, manager->store, NULL, NULL, &manager->batch) < 0)
+            sessions_new(manager, NULL, NULL, &manager->sessions) < 0)
                 abort();
         /* No logind, no poller, no journal: the handlers alone. */
         if (sd_event_add_defer(manager->event, &manager->reap_source, nothing, NULL) < 0)
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 for (int i = 0; i < 256 && !connection->closed; i++)
                         if (sd_event_run(manager->event, 0) <= 0)
                                 break;
-                (void) batch_flush(manager->batch);
+                (void) sessions_flush(manager->sessions);
                 connection_free(connection);
         }
         if (fds[0] >= 0)

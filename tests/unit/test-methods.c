@@ -39,7 +39,7 @@ static int setup(void **state) {
         log_set_max_level(-1);
         assert_int_equal(manager_new(&manager), 0);
         assert_int_equal(store_open(":memory:", &manager->store), 0);
-        assert_int_equal(batch_new(manager->event, manager->store, NULL, NULL, &manager->batch), 0);
+        assert_int_equal(sessions_new(manager, NULL, NULL, &manager->sessions), 0);
         assert_int_equal(sd_event_add_defer(manager->event, &manager->reap_source, nothing, NULL), 0);
         (void) sd_event_source_set_enabled(manager->reap_source, SD_EVENT_OFF);
 
@@ -150,7 +150,7 @@ static char *call_as_alice(const Method *method) {
                         ;
                 (void) sd_bus_flush(client);
         }
-        (void) batch_flush(manager->batch);
+        (void) sessions_flush(manager->sessions);
         connection_free(connection);
         sd_bus_flush_close_unref(client);
         assert_non_null(answer);
