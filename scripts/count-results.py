@@ -10,8 +10,8 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-EXPECTED = ["unit.json", "pam.xml", "unit-sanitizers.json", "pam-sanitizers.xml", "unit-valgrind.json",
-            "pam-valgrind.xml", "fuzz.json", "e2e.xml"]
+EXPECTED = ["unit.json", "integration.xml", "unit-sanitizers.json", "integration-sanitizers.xml", "unit-valgrind.json",
+            "integration-valgrind.xml", "fuzz.json", "e2e.xml"]
 
 
 def count_meson(path):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from waiting import wait_until
 
-HOSTILE = Path(__file__).resolve().parents[1] / "pam" / "hostile_client.py"
+HOSTILE = Path(__file__).resolve().parents[1] / "integration" / "hostile_client.py"
 
 # Run inside a user namespace where alice is root and her subordinate uids are 1 and
 # up (unshare, through newuidmap): uids 1..N each open per_uid connections, hold

@@ -10,7 +10,7 @@ from pathlib import Path
 from remote_shell import RemoteShell
 from waiting import wait_until
 
-RAW_CALL = Path(__file__).resolve().parents[1] / "pam" / "raw_call.py"
+RAW_CALL = Path(__file__).resolve().parents[1] / "integration" / "raw_call.py"
 
 
 def records(box, *arguments):
