@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc-util.h"
 #include "daemon.h"
 #include "format.h"
 #include "log.h"
@@ -21,7 +22,7 @@
 
 typedef struct Targets {
         SessionRecord *records;
-        size_t count;
+        size_t count, allocated;
 } Targets;
 
 static void targets_done(Targets *targets) {
@@ -32,16 +33,11 @@ static void targets_done(Targets *targets) {
 /* Moves *record into the list, unless a session of the same logind session is in it
  * already: logind ends them together. */
 static int targets_add(Targets *targets, SessionRecord *record) {
-        SessionRecord *grown;
-
         for (size_t i = 0; i < targets->count; i++)
                 if (streq_ptr(targets->records[i].logind_session, record->logind_session))
                         return 0;
-        grown = reallocarray(targets->records, targets->count + 1, sizeof(*grown));
-
-        if (!grown)
+        if (!GREEDY_REALLOC(targets->records, targets->allocated, targets->count + 1))
                 return log_error_errno(ENOMEM, "Out of memory.");
-        targets->records = grown;
         targets->records[targets->count++] = *record;
         *record = (SessionRecord) SESSION_RECORD_INIT;
         return 0;

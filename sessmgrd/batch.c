@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "batch.h"
 #include "events.h"
 #include "log.h"
@@ -65,17 +66,10 @@ void batch_event(Batch *batch, JournalEntry *entry) {
                 journal_entry_free(entry);
                 return;
         }
-        if (batch->event_count == batch->event_allocated) {
-                size_t allocated = batch->event_allocated > 0 ? batch->event_allocated * 2 : 64;
-                JournalEntry **events = reallocarray(batch->events, allocated, sizeof(*events));
-
-                if (!events) {
-                        log_debug("out of memory: a journal event is dropped");
-                        journal_entry_free(entry);
-                        return;
-                }
-                batch->events = events;
-                batch->event_allocated = allocated;
+        if (!GREEDY_REALLOC(batch->events, batch->event_allocated, batch->event_count + 1)) {
+                log_debug("out of memory: a journal event is dropped");
+                journal_entry_free(entry);
+                return;
         }
         batch->events[batch->event_count++] = entry;
 }
