@@ -126,8 +126,8 @@ static int drop_ended(sd_bus *logind, const LogoutRequest *request, Targets *tar
 
                 r = logind_session_state(logind, record->logind_session, &state);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot ask systemd-logind about session %" PRIu64 ": %s",
-                                               record->id, strerror(-r));
+                        return log_error_errno(r, "Cannot ask systemd-logind about session %" PRIu64 ": %m",
+                                               record->id);
                 if (state == LOGIND_SESSION_GONE) {
                         if (request->mode == LOGOUT_NAMED)
                                 printf("Session %" PRIu64 " has already ended.\n", record->id);
@@ -215,7 +215,7 @@ static int end_one(sd_bus *daemon, sd_bus *logind, const SessionRecord *record, 
 
         r = logind_wait_for_end(logind, record->logind_session, WAIT_FOR_END_USEC, &state);
         if (r < 0)
-                return log_error_errno(r, "Cannot tell whether session %" PRIu64 " ended: %s", record->id, strerror(-r));
+                return log_error_errno(r, "Cannot tell whether session %" PRIu64 " ended: %m", record->id);
         switch (state) {
         case LOGIND_SESSION_GONE:
                 printf("Logged out session %" PRIu64 " (%s from %s).\n", record->id, device ?: "?", from);

@@ -40,7 +40,7 @@ static void send_or_log(sd_bus_message *message) {
         int r = sd_bus_send(NULL, message, NULL);
         /* The caller may have given up and closed its connection: nothing to do then. */
         if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
-                log_debug_errno(r, "cannot send reply: %s", strerror(-r));
+                log_debug_errno(r, "cannot send reply: %m");
 }
 
 /* After the replies: a caller waiting for its login matters more than the journal. */
@@ -80,7 +80,7 @@ static void fail_all(Batch *batch, int error) {
                 int r = sd_bus_reply_method_errorf(pending->call, SESSMGR_ERROR_STORE,
                                                    "The session database could not be written: %s", strerror(-error));
                 if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
-                        log_debug_errno(r, "cannot send error reply: %s", strerror(-r));
+                        log_debug_errno(r, "cannot send error reply: %m");
                 pending_reply_drop(pending);
         }
         if (batch->count > 0 && batch->after_send)

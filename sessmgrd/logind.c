@@ -321,7 +321,7 @@ int logind_on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
                         complete = false;
         }
         if (r < 0) {
-                log_warning_errno(r, "cannot read logind's list of sessions: %s", strerror(-r));
+                log_warning_errno(r, "cannot read logind's list of sessions: %m");
                 return 0;
         }
         logind->listed = true;

@@ -129,8 +129,8 @@ static void apply_idle_policy(Poller *poller, const SessionRecord *record, Sessi
                 return;
         r = logind_terminate_session(manager->logind, record->logind_session);
         if (r < 0)
-                log_warning_errno(r, "cannot ask systemd-logind to end idle session %llu: %s",
-                                  (unsigned long long) record->id, strerror(-r));
+                log_warning_errno(r, "cannot ask systemd-logind to end idle session %llu: %m",
+                                  (unsigned long long) record->id);
 }
 
 /* Returns the processes it read. */
