@@ -86,6 +86,15 @@ SessionRecord *session_record_array_add(SessionRecord **records, size_t *count, 
         return &(*records)[(*count)++];
 }
 
+const char *session_record_from(const SessionRecord *record, const char *fallback) {
+        /* The numeric address wins over a name that DNS may have supplied. */
+        if (!isempty(record->remote_address))
+                return record->remote_address;
+        if (!isempty(record->remote_host))
+                return record->remote_host;
+        return fallback;
+}
+
 int record_set_string(char **field, const char *value) {
         char *copy = NULL;
 

@@ -156,7 +156,7 @@ static int print_targets(const Targets *targets, const CurrentSession *current) 
                 if (r >= 0)
                         r = table_add_cell(table, device);
                 if (r >= 0)
-                        r = table_add_cell(table, session_from_text(record));
+                        r = table_add_cell(table, session_record_from(record, "local"));
                 if (r >= 0)
                         r = table_add_cell(table, session_last_active_text(active, record, now));
         }
@@ -187,7 +187,7 @@ static int end_one(sd_bus *daemon, sd_bus *logind, const SessionRecord *record, 
         _cleanup_(freep) char *raw_device = session_device_text(record);
         /* Both from the record, printed to a terminal: sanitised like every table cell. */
         _cleanup_(freep) char *device = raw_device ? text_sanitize(raw_device) : NULL;
-        _cleanup_(freep) char *from = text_sanitize(session_from_text(record));
+        _cleanup_(freep) char *from = text_sanitize(session_record_from(record, "local"));
         _cleanup_(freep) char *message = NULL;
         LogindSessionState state = LOGIND_SESSION_ACTIVE;
         int r;

@@ -84,7 +84,7 @@ static int list_as_table(const SessionRecord *records, size_t count, const Curre
                 if (r >= 0)
                         r = table_add_cell(table, device);
                 if (r >= 0)
-                        r = table_add_cell(table, session_from_text(record));
+                        r = table_add_cell(table, session_record_from(record, "local"));
                 if (r >= 0)
                         r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
                 if (r >= 0)
@@ -154,7 +154,7 @@ static int history_as_table(const SessionRecord *records, size_t count, bool sho
                 if (r >= 0)
                         r = table_add_cell(table, device);
                 if (r >= 0)
-                        r = table_add_cell(table, session_from_text(record));
+                        r = table_add_cell(table, session_record_from(record, "local"));
                 if (r >= 0)
                         r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
                 if (r >= 0)
