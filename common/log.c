@@ -31,6 +31,10 @@ int log_internal(int level, int error, const char *format, ...) {
                         fprintf(stderr, "<%d>", level);
                 else
                         fprintf(stderr, "%s: ", program);
+                /* "%m" in the format then says what error is (as systemd's log_*_errno do);
+                 * errno is put back below. */
+                if (error > 0)
+                        errno = error;
                 va_start(ap, format);
                 vfprintf(stderr, format, ap);
                 va_end(ap);

@@ -35,7 +35,7 @@ static int parse_digits(const char *text, unsigned long long *ret, const char **
         return 0;
 }
 
-int parse_unsigned_prefix(const char *text, unsigned long long min, unsigned long long max,
+static int parse_in_range(const char *text, bool whole, unsigned long long min, unsigned long long max,
                           unsigned long long *ret, const char **ret_end) {
         unsigned long long value = 0;
         const char *end;
@@ -44,6 +44,8 @@ int parse_unsigned_prefix(const char *text, unsigned long long min, unsigned lon
         if (!text)
                 return -EINVAL;
         r = parse_digits(text, &value, &end);
+        if (whole && *end != '\0')
+                return -EINVAL;         /* trailing text makes it no number, big or not */
         if (r < 0)
                 return r;
         if (value < min || value > max)
@@ -54,20 +56,11 @@ int parse_unsigned_prefix(const char *text, unsigned long long min, unsigned lon
         return 0;
 }
 
-int parse_unsigned(const char *text, unsigned long long min, unsigned long long max, unsigned long long *ret) {
-        unsigned long long value = 0;
-        const char *end;
-        int r;
+int parse_unsigned_prefix(const char *text, unsigned long long min, unsigned long long max,
+                          unsigned long long *ret, const char **ret_end) {
+        return parse_in_range(text, false, min, max, ret, ret_end);
+}
 
-        if (!text)
-                return -EINVAL;
-        r = parse_digits(text, &value, &end);
-        if (*end != '\0')
-                return -EINVAL;         /* trailing text makes it no number, big or not */
-        if (r < 0)
-                return r;
-        if (value < min || value > max)
-                return -ERANGE;
-        *ret = value;
-        return 0;
+int parse_unsigned(const char *text, unsigned long long min, unsigned long long max, unsigned long long *ret) {
+        return parse_in_range(text, true, min, max, ret, NULL);
 }

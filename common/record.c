@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "record.h"
 #include "record-fields.h"
 #include "text.h"
@@ -79,17 +80,19 @@ void session_record_array_free(SessionRecord *records, size_t n) {
 }
 
 SessionRecord *session_record_array_add(SessionRecord **records, size_t *count, size_t *allocated) {
-        if (*count == *allocated) {
-                size_t more = *allocated ? *allocated * 2 : 16;
-                SessionRecord *grown = reallocarray(*records, more, sizeof(SessionRecord));
-
-                if (!grown)
-                        return NULL;
-                *records = grown;
-                *allocated = more;
-        }
+        if (!GREEDY_REALLOC(*records, *allocated, *count + 1))
+                return NULL;
         (*records)[*count] = (SessionRecord) SESSION_RECORD_INIT;
         return &(*records)[(*count)++];
+}
+
+const char *session_record_from(const SessionRecord *record, const char *fallback) {
+        /* The numeric address wins over a name that DNS may have supplied. */
+        if (!isempty(record->remote_address))
+                return record->remote_address;
+        if (!isempty(record->remote_host))
+                return record->remote_host;
+        return fallback;
 }
 
 int record_set_string(char **field, const char *value) {

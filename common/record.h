@@ -58,6 +58,10 @@ void session_record_array_free(SessionRecord *records, size_t n);
 /* Appends an empty record to a growing array and returns it; NULL when out of memory. */
 SessionRecord *session_record_array_add(SessionRecord **records, size_t *count, size_t *allocated);
 
+/* Where the session came from, as people read it: the client address sshd saw, else
+ * the host name PAM was given, else fallback ("local", "this machine"). */
+const char *session_record_from(const SessionRecord *record, const char *fallback);
+
 const char *session_state_to_string(SessionState state);
 SessionState session_state_from_string(const char *s);
 

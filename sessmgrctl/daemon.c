@@ -16,8 +16,7 @@ static const char *connected_socket;
 
 static int report(int r, const sd_bus_error *error) {
         if (r == -ENOENT || r == -ECONNREFUSED)
-                return log_error_errno(r, "sessmgrd is not running (cannot connect to %s: %s).",
-                                       connected_socket, strerror(-r));
+                return log_error_errno(r, "sessmgrd is not running (cannot connect to %s: %m).", connected_socket);
         if (r == -EACCES || r == -EPERM) {
                 if (error && sd_bus_error_is_set(error))
                         return log_error_errno(r, "Permission denied: %s", error->message);
@@ -27,7 +26,7 @@ static int report(int r, const sd_bus_error *error) {
                 return log_error_errno(r, "sessmgrd did not answer within %d s.", (int) (CALL_TIMEOUT_USEC / USEC_PER_SEC));
         if (error && sd_bus_error_is_set(error))
                 return log_error_errno(r, "%s", error->message ?: error->name);
-        return log_error_errno(r, "Talking to sessmgrd failed: %s", strerror(-r));
+        return log_error_errno(r, "Talking to sessmgrd failed: %m");
 }
 
 int daemon_connect(const char *socket_path, sd_bus **ret) {
@@ -50,7 +49,7 @@ static int call(sd_bus *bus, sd_bus_message *m, sd_bus_message **ret_reply) {
 }
 
 static int malformed_reply(int r) {
-        return log_error_errno(r, "sessmgrd sent a reply this sessmgrctl cannot read: %s", strerror(-r));
+        return log_error_errno(r, "sessmgrd sent a reply this sessmgrctl cannot read: %m");
 }
 
 /* Reads a list reply (an array of record structs) into an array of records. */

@@ -99,14 +99,6 @@ char *session_device_text(const SessionRecord *record) {
         return text;
 }
 
-const char *session_from_text(const SessionRecord *record) {
-        if (!isempty(record->remote_address))
-                return record->remote_address;
-        if (!isempty(record->remote_host))
-                return record->remote_host;
-        return "local";
-}
-
 /* Labels for "show", in the order of record-fields.h. */
 static const char *const labels[][2] = {
         { "id",               "ID" },
@@ -157,7 +149,7 @@ static void print_time(FILE *output, int64_t usec, int64_t now) {
 int session_print_details(FILE *output, const SessionRecord *record, bool current) {
         _cleanup_(freep) char *raw_device = session_device_text(record);
         _cleanup_(freep) char *device = text_sanitize(raw_device);
-        _cleanup_(freep) char *from = text_sanitize(session_from_text(record));
+        _cleanup_(freep) char *from = text_sanitize(session_record_from(record, "local"));
         int64_t now = now_usec(CLOCK_REALTIME);
 
         if (!raw_device || !device || !from)
@@ -259,7 +251,7 @@ int session_write_json(JsonWriter *writer, const SessionRecord *record, bool cur
         json_key(writer, "device");
         json_string(writer, device);
         json_key(writer, "from");
-        json_string(writer, session_from_text(record));
+        json_string(writer, session_record_from(record, "local"));
         json_key(writer, "current");
         json_boolean(writer, current);
         json_end_object(writer);

@@ -21,8 +21,6 @@ bool session_is_current(const SessionRecord *record, const CurrentSession *curre
 
 /* "sshd pts/3", "login tty2", "gdm seat0 vt1". */
 char *session_device_text(const SessionRecord *record);
-/* The client address, host name or "local". */
-const char *session_from_text(const SessionRecord *record);
 
 /* "3 min ago", or "3 min ago, closing" while processes outlive the login. */
 #define LAST_ACTIVE_MAX (TIMESTAMP_MAX + 16)

@@ -26,7 +26,7 @@ int logind_connect(sd_bus **ret) {
 
         r = sd_bus_open_system(&bus);
         if (r < 0)
-                return log_error_errno(r, "%s (no system bus: %s).", needs_logind, strerror(-r));
+                return log_error_errno(r, "%s (no system bus: %m).", needs_logind);
         /* Never wait for a polkit agent: owners need none, and nobody else may anyway. */
         (void) sd_bus_set_allow_interactive_authorization(bus, false);
 

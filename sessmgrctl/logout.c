@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc-util.h"
 #include "daemon.h"
 #include "format.h"
 #include "log.h"
@@ -21,7 +22,7 @@
 
 typedef struct Targets {
         SessionRecord *records;
-        size_t count;
+        size_t count, allocated;
 } Targets;
 
 static void targets_done(Targets *targets) {
@@ -32,16 +33,11 @@ static void targets_done(Targets *targets) {
 /* Moves *record into the list, unless a session of the same logind session is in it
  * already: logind ends them together. */
 static int targets_add(Targets *targets, SessionRecord *record) {
-        SessionRecord *grown;
-
         for (size_t i = 0; i < targets->count; i++)
                 if (streq_ptr(targets->records[i].logind_session, record->logind_session))
                         return 0;
-        grown = reallocarray(targets->records, targets->count + 1, sizeof(*grown));
-
-        if (!grown)
+        if (!GREEDY_REALLOC(targets->records, targets->allocated, targets->count + 1))
                 return log_error_errno(ENOMEM, "Out of memory.");
-        targets->records = grown;
         targets->records[targets->count++] = *record;
         *record = (SessionRecord) SESSION_RECORD_INIT;
         return 0;
@@ -130,8 +126,8 @@ static int drop_ended(sd_bus *logind, const LogoutRequest *request, Targets *tar
 
                 r = logind_session_state(logind, record->logind_session, &state);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot ask systemd-logind about session %" PRIu64 ": %s",
-                                               record->id, strerror(-r));
+                        return log_error_errno(r, "Cannot ask systemd-logind about session %" PRIu64 ": %m",
+                                               record->id);
                 if (state == LOGIND_SESSION_GONE) {
                         if (request->mode == LOGOUT_NAMED)
                                 printf("Session %" PRIu64 " has already ended.\n", record->id);
@@ -160,7 +156,7 @@ static int print_targets(const Targets *targets, const CurrentSession *current) 
                 if (r >= 0)
                         r = table_add_cell(table, device);
                 if (r >= 0)
-                        r = table_add_cell(table, session_from_text(record));
+                        r = table_add_cell(table, session_record_from(record, "local"));
                 if (r >= 0)
                         r = table_add_cell(table, session_last_active_text(active, record, now));
         }
@@ -191,7 +187,7 @@ static int end_one(sd_bus *daemon, sd_bus *logind, const SessionRecord *record, 
         _cleanup_(freep) char *raw_device = session_device_text(record);
         /* Both from the record, printed to a terminal: sanitised like every table cell. */
         _cleanup_(freep) char *device = raw_device ? text_sanitize(raw_device) : NULL;
-        _cleanup_(freep) char *from = text_sanitize(session_from_text(record));
+        _cleanup_(freep) char *from = text_sanitize(session_record_from(record, "local"));
         _cleanup_(freep) char *message = NULL;
         LogindSessionState state = LOGIND_SESSION_ACTIVE;
         int r;
@@ -219,7 +215,7 @@ static int end_one(sd_bus *daemon, sd_bus *logind, const SessionRecord *record, 
 
         r = logind_wait_for_end(logind, record->logind_session, WAIT_FOR_END_USEC, &state);
         if (r < 0)
-                return log_error_errno(r, "Cannot tell whether session %" PRIu64 " ended: %s", record->id, strerror(-r));
+                return log_error_errno(r, "Cannot tell whether session %" PRIu64 " ended: %m", record->id);
         switch (state) {
         case LOGIND_SESSION_GONE:
                 printf("Logged out session %" PRIu64 " (%s from %s).\n", record->id, device ?: "?", from);

@@ -50,6 +50,25 @@ static Table *table_for(const char *const *headers, size_t count, bool show_user
         return table_new(columns, chosen);
 }
 
+/* The cells both lists start a session's row with: ID, USER (when shown), DEVICE, FROM, LOGIN. */
+static int add_session_cells(Table *table, const SessionRecord *record, bool show_user) {
+        _cleanup_(freep) char *device = session_device_text(record);
+        char id[24], login[TIMESTAMP_MAX];
+        int r;
+
+        snprintf(id, sizeof(id), "%" PRIu64, record->id);
+        r = table_add_cell(table, id);
+        if (r >= 0 && show_user)
+                r = table_add_cell(table, record->user);
+        if (r >= 0)
+                r = table_add_cell(table, device);
+        if (r >= 0)
+                r = table_add_cell(table, session_record_from(record, "local"));
+        if (r >= 0)
+                r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
+        return r;
+}
+
 static int list_as_table(const SessionRecord *records, size_t count, const CurrentSession *current, bool show_user) {
         static const char *const headers[] = { "", "ID", "USER", "DEVICE", "FROM", "LOGIN", "LAST ACTIVE" };
         _cleanup_(table_freep) Table *table = NULL;
@@ -68,25 +87,15 @@ static int list_as_table(const SessionRecord *records, size_t count, const Curre
 
         for (size_t i = 0; r >= 0 && i < count; i++) {
                 const SessionRecord *record = &records[i];
-                _cleanup_(freep) char *device = session_device_text(record);
-                char id[24], login[TIMESTAMP_MAX], active[LAST_ACTIVE_MAX];
+                char active[LAST_ACTIVE_MAX];
                 bool is_current = session_is_current(record, current);
 
-                snprintf(id, sizeof(id), "%" PRIu64, record->id);
                 any_current = any_current || is_current;
                 r = table_add_cell(table, is_current ? "*" : "");
                 if (is_current)
                         table_highlight_row(table);
                 if (r >= 0)
-                        r = table_add_cell(table, id);
-                if (r >= 0 && show_user)
-                        r = table_add_cell(table, record->user);
-                if (r >= 0)
-                        r = table_add_cell(table, device);
-                if (r >= 0)
-                        r = table_add_cell(table, session_from_text(record));
-                if (r >= 0)
-                        r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
+                        r = add_session_cells(table, record, show_user);
                 if (r >= 0)
                         r = table_add_cell(table, session_last_active_text(active, record, now));
         }
@@ -144,19 +153,9 @@ static int history_as_table(const SessionRecord *records, size_t count, bool sho
 
         for (size_t i = 0; r >= 0 && i < count; i++) {
                 const SessionRecord *record = &records[i];
-                _cleanup_(freep) char *device = session_device_text(record);
-                char id[24], login[TIMESTAMP_MAX], logout[TIMESTAMP_MAX], duration[TIMESTAMP_MAX];
+                char logout[TIMESTAMP_MAX], duration[TIMESTAMP_MAX];
 
-                snprintf(id, sizeof(id), "%" PRIu64, record->id);
-                r = table_add_cell(table, id);
-                if (r >= 0 && show_user)
-                        r = table_add_cell(table, record->user);
-                if (r >= 0)
-                        r = table_add_cell(table, device);
-                if (r >= 0)
-                        r = table_add_cell(table, session_from_text(record));
-                if (r >= 0)
-                        r = table_add_cell(table, format_timestamp_short(login, record->login_time_usec));
+                r = add_session_cells(table, record, show_user);
                 if (r >= 0)
                         r = table_add_cell(table, format_timestamp_short(logout, record->end_time_usec));
                 if (r >= 0)

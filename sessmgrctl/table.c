@@ -5,6 +5,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "alloc-util.h"
 #include "table.h"
 #include "text.h"
 
@@ -13,6 +14,7 @@ struct Table {
         char **cells;           /* headers first, then rows, row-major */
         size_t cell_count, allocated;
         bool *highlighted;      /* one per row, the headers are row 0 */
+        size_t highlighted_allocated;
 };
 
 char *text_sanitize(const char *text) {
@@ -69,24 +71,15 @@ Table *table_free(Table *table) {
 }
 
 int table_add_cell(Table *table, const char *text) {
-        if (table->cell_count == table->allocated) {
-                size_t more = table->allocated ? table->allocated * 2 : 64;
-                char **cells = reallocarray(table->cells, more, sizeof(char *));
-
-                if (!cells)
-                        return -ENOMEM;
-                table->cells = cells;
-                table->allocated = more;
-        }
+        if (!GREEDY_REALLOC(table->cells, table->allocated, table->cell_count + 1))
+                return -ENOMEM;
 
         if (table->cell_count % table->columns == 0) {
                 size_t row = table->cell_count / table->columns;
-                bool *highlighted = reallocarray(table->highlighted, row + 1, sizeof(bool));
 
-                if (!highlighted)
+                if (!GREEDY_REALLOC(table->highlighted, table->highlighted_allocated, row + 1))
                         return -ENOMEM;
-                highlighted[row] = false;
-                table->highlighted = highlighted;
+                table->highlighted[row] = false;
         }
 
         table->cells[table->cell_count] = text_sanitize(text);

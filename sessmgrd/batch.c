@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "batch.h"
 #include "events.h"
 #include "log.h"
@@ -39,7 +40,7 @@ static void send_or_log(sd_bus_message *message) {
         int r = sd_bus_send(NULL, message, NULL);
         /* The caller may have given up and closed its connection: nothing to do then. */
         if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
-                log_debug_errno(r, "cannot send reply: %s", strerror(-r));
+                log_debug_errno(r, "cannot send reply: %m");
 }
 
 /* After the replies: a caller waiting for its login matters more than the journal. */
@@ -65,17 +66,10 @@ void batch_event(Batch *batch, JournalEntry *entry) {
                 journal_entry_free(entry);
                 return;
         }
-        if (batch->event_count == batch->event_allocated) {
-                size_t allocated = batch->event_allocated > 0 ? batch->event_allocated * 2 : 64;
-                JournalEntry **events = reallocarray(batch->events, allocated, sizeof(*events));
-
-                if (!events) {
-                        log_debug("out of memory: a journal event is dropped");
-                        journal_entry_free(entry);
-                        return;
-                }
-                batch->events = events;
-                batch->event_allocated = allocated;
+        if (!GREEDY_REALLOC(batch->events, batch->event_allocated, batch->event_count + 1)) {
+                log_debug("out of memory: a journal event is dropped");
+                journal_entry_free(entry);
+                return;
         }
         batch->events[batch->event_count++] = entry;
 }
@@ -86,7 +80,7 @@ static void fail_all(Batch *batch, int error) {
                 int r = sd_bus_reply_method_errorf(pending->call, SESSMGR_ERROR_STORE,
                                                    "The session database could not be written: %s", strerror(-error));
                 if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
-                        log_debug_errno(r, "cannot send error reply: %s", strerror(-r));
+                        log_debug_errno(r, "cannot send error reply: %m");
                 pending_reply_drop(pending);
         }
         if (batch->count > 0 && batch->after_send)

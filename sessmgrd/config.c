@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "config.h"
 #include "parse-util.h"
 #include "time-format.h"
@@ -88,17 +89,16 @@ bool config_list_contains(char *const *list, const char *item) {
 static int parse_list(const char *value, char ***ret) {
         _cleanup_(freep) char *copy = strdup(value);
         char **list = NULL, *state = NULL;
-        size_t count = 0;
+        size_t count = 0, allocated = 0;
 
         if (!copy)
                 return -ENOMEM;
         for (char *word = strtok_r(copy, ", \t", &state); word; word = strtok_r(NULL, ", \t", &state)) {
-                char **grown = reallocarray(list, count + 2, sizeof(char *));
-                if (!grown) {
+                /* Room for the word and the NULL that ends the list. */
+                if (!GREEDY_REALLOC(list, allocated, count + 2)) {
                         list_free(list);
                         return -ENOMEM;
                 }
-                list = grown;
                 list[count] = strdup(word);
                 list[++count] = NULL;
                 if (!list[count - 1]) {

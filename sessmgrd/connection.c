@@ -61,8 +61,7 @@ static void connection_process(Connection *connection, bool writable) {
                 r = sd_bus_process(connection->bus, NULL);
                 if (r < 0) {
                         if (r != -ENOTCONN && r != -ECONNRESET)
-                                log_debug_errno(r, "closing connection of uid %u: %s",
-                                                (unsigned) connection->peer_uid, strerror(-r));
+                                log_debug_errno(r, "closing connection of uid %u: %m", (unsigned) connection->peer_uid);
                         connection_close(connection);
                         return;
                 }

@@ -43,10 +43,6 @@ static void add(JournalEntry *entry, const char *format, ...) {
         entry->used += (size_t) n + 1;
 }
 
-static const char *from_of(const SessionRecord *record) {
-        return record->remote_address ?: record->remote_host ?: "local";
-}
-
 /* The fields every event of a session has. */
 static void add_session(JournalEntry *entry, const SessionRecord *record) {
         add(entry, "PRIORITY=%i", LOG_INFO);
@@ -55,7 +51,7 @@ static void add_session(JournalEntry *entry, const SessionRecord *record) {
         add(entry, "SESSMGR_UID=%u", (unsigned) record->uid);
         add(entry, "SESSMGR_SERVICE=%s", record->service ?: "");
         add(entry, "SESSMGR_TTY=%s", record->tty ?: "");
-        add(entry, "SESSMGR_FROM=%s", from_of(record));
+        add(entry, "SESSMGR_FROM=%s", session_record_from(record, "local"));
         add(entry, "SESSMGR_REMOTE_PORT=%u", (unsigned) record->remote_port);
         add(entry, "SESSMGR_LOGIND_SESSION=%s", record->logind_session ?: "");
 }
@@ -84,7 +80,7 @@ JournalEntry *event_login(const SessionRecord *record) {
                 return NULL;
         add(entry, "MESSAGE_ID=" EVENT_LOGIN);
         add(entry, "MESSAGE=%s logged in from %s (%s, session %" PRIu64 ")",
-            record->user, from_of(record), record->service ?: "unknown", record->id);
+            record->user, session_record_from(record, "local"), record->service ?: "unknown", record->id);
         add_session(entry, record);
         return entry;
 }
@@ -100,7 +96,7 @@ JournalEntry *event_end(const SessionRecord *record) {
         add(entry, "MESSAGE_ID=%s", strncmp(reason, "revoked", 7) == 0 ? EVENT_REVOKE :
                                     strcmp(reason, "idle") == 0 ? EVENT_IDLE : EVENT_LOGOUT);
         add(entry, "MESSAGE=session %" PRIu64 " of %s from %s ended: %s",
-            record->id, record->user, from_of(record), reason);
+            record->id, record->user, session_record_from(record, "local"), reason);
         add_session(entry, record);
         add(entry, "SESSMGR_END_REASON=%s", reason);
         add(entry, "SESSMGR_DURATION_USEC=%" PRIi64, duration);

@@ -184,7 +184,7 @@ static int on_reconnect_time(sd_event_source *source, uint64_t usec, void *userd
 
         r = connect_bus(logind);
         if (r < 0) {
-                log_debug_errno(r, "system bus still unavailable: %s", strerror(-r));
+                log_debug_errno(r, "system bus still unavailable: %m");
                 (void) sd_event_source_set_time_relative(source, RECONNECT_USEC);
                 return sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
         }
@@ -215,8 +215,8 @@ int logind_start(Manager *manager) {
 
         r = connect_bus(logind);
         if (r < 0) {
-                log_info("no system bus (%s): sessions are recorded but not followed through systemd-logind "
-                         "until it appears", strerror(-r));
+                log_info_errno(r, "no system bus (%m): sessions are recorded but not followed through systemd-logind "
+                               "until it appears");
                 (void) sd_event_source_set_time_relative(logind->reconnect_timer, RECONNECT_USEC);
                 (void) sd_event_source_set_enabled(logind->reconnect_timer, SD_EVENT_ONESHOT);
         }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "log.h"
 #include "logind-import.h"
 #include "logind-internal.h"
@@ -77,15 +78,8 @@ static int pending_add(Logind *logind, const char *logind_session, PendingKind k
                 at_limit(logind, "the queue of logind's events", logind_session);
                 return -ENOSPC;
         }
-        if (logind->pending_count == logind->pending_allocated) {
-                size_t more = logind->pending_allocated ? logind->pending_allocated * 2 : 16;
-                PendingEvent *grown = reallocarray(logind->pending, more, sizeof(*grown));
-
-                if (!grown)
-                        return log_error_errno(ENOMEM, "out of memory");
-                logind->pending = grown;
-                logind->pending_allocated = more;
-        }
+        if (!GREEDY_REALLOC(logind->pending, logind->pending_allocated, logind->pending_count + 1))
+                return log_error_errno(ENOMEM, "out of memory");
         event = &logind->pending[logind->pending_count];
         *event = (PendingEvent) {
                 .logind_session = strdup(logind_session),
@@ -327,7 +321,7 @@ int logind_on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
                         complete = false;
         }
         if (r < 0) {
-                log_warning_errno(r, "cannot read logind's list of sessions: %s", strerror(-r));
+                log_warning_errno(r, "cannot read logind's list of sessions: %m");
                 return 0;
         }
         logind->listed = true;

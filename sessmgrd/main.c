@@ -139,7 +139,7 @@ int main(int argc, char *argv[]) {
 
         r = manager_new(&manager);
         if (r < 0)
-                return log_error_errno(r, "cannot start: %s", strerror(-r)), 1;
+                return log_error_errno(r, "cannot start: %m"), 1;
         r = config_load(&manager->config, arguments.config_path, &config_error);
         if (r < 0)
                 return log_error_errno(r, "%s", config_error ?: "cannot read the configuration"), 1;
@@ -150,7 +150,7 @@ int main(int argc, char *argv[]) {
                 return 1;       /* store_open said what is wrong */
         r = server_listen(manager, arguments.socket_path);
         if (r < 0)
-                return log_error_errno(r, "cannot listen: %s", strerror(-r)), 1;
+                return log_error_errno(r, "cannot listen: %m"), 1;
 
         r = logind_start(manager);
         if (r >= 0)
@@ -160,7 +160,7 @@ int main(int argc, char *argv[]) {
         if (r >= 0)
                 r = sshd_auth_start(manager);
         if (r < 0)
-                return log_error_errno(r, "cannot start: %s", strerror(-r)), 1;
+                return log_error_errno(r, "cannot start: %m"), 1;
 
         log_info("recording sessions in %s", arguments.database_path);
         r = manager_run(manager);

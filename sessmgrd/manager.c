@@ -38,7 +38,7 @@ int manager_new(Manager **ret) {
 
         r = sd_id128_get_boot(&boot_id);
         if (r < 0)
-                return log_error_errno(r, "cannot read the boot id: %s", strerror(-r));
+                return log_error_errno(r, "cannot read the boot id: %m");
         sd_id128_to_string(boot_id, manager->boot_id);
 
         *ret = TAKE_PTR(manager);
@@ -91,7 +91,7 @@ int manager_run(Manager *manager) {
         r = sd_event_loop(manager->event);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
         if (r < 0)
-                return log_error_errno(r, "event loop failed: %s", strerror(-r));
+                return log_error_errno(r, "event loop failed: %m");
 
         /* Answer what is still waiting for a commit before the connections go away. */
         if (manager->sessions)

@@ -172,7 +172,7 @@ static int describe_revoker(Manager *manager, const Connection *connection, char
                 r = -ENOENT;
         if (r >= 0)
                 r = asprintf(ret, "revoked by session %" PRIu64 " from %s", caller.id,
-                             caller.remote_address ?: caller.remote_host ?: "this machine");
+                             session_record_from(&caller, "this machine"));
         else if (connection->peer_uid == 0)
                 r = asprintf(ret, "revoked by root");
         else if ((entry = getpwuid(connection->peer_uid)))
@@ -206,7 +206,7 @@ static int place_of(const SessionRecord *record, char **ret) {
 
         if (tty && strncmp(tty, "/dev/", 5) == 0)
                 tty += 5;
-        return asprintf(ret, "%s (%s%s%s)", record->remote_address ?: record->remote_host ?: "local",
+        return asprintf(ret, "%s (%s%s%s)", session_record_from(record, "local"),
                         record->service ?: "unknown", tty ? " " : "", tty ?: "") < 0 ? -ENOMEM : 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "activity-probe.h"
 #include "activity.h"
+#include "alloc-util.h"
 #include "idle.h"
 #include "log.h"
 #include "manager.h"
@@ -63,14 +64,8 @@ static SessionCounters *counters_of(Poller *poller, uint64_t id) {
         }
 
         /* New session: ids only grow, so it usually goes at the end. */
-        if (poller->count == poller->allocated) {
-                size_t more = poller->allocated ? poller->allocated * 2 : 64;
-                SessionCounters *grown = reallocarray(poller->sessions, more, sizeof(*grown));
-                if (!grown)
-                        return NULL;
-                poller->sessions = grown;
-                poller->allocated = more;
-        }
+        if (!GREEDY_REALLOC(poller->sessions, poller->allocated, poller->count + 1))
+                return NULL;
         memmove(poller->sessions + low + 1, poller->sessions + low, (poller->count - low) * sizeof(*poller->sessions));
         poller->sessions[low] = (SessionCounters) { .id = id };
         poller->count++;
@@ -134,8 +129,8 @@ static void apply_idle_policy(Poller *poller, const SessionRecord *record, Sessi
                 return;
         r = logind_terminate_session(manager->logind, record->logind_session);
         if (r < 0)
-                log_warning_errno(r, "cannot ask systemd-logind to end idle session %llu: %s",
-                                  (unsigned long long) record->id, strerror(-r));
+                log_warning_errno(r, "cannot ask systemd-logind to end idle session %llu: %m",
+                                  (unsigned long long) record->id);
 }
 
 /* Returns the processes it read. */

@@ -155,8 +155,7 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
 
         r = connection_new(manager, &fd, &credentials, owner, &connection);
         if (r < 0)
-                log_warning_errno(r, "cannot set up a connection from uid %u: %s",
-                                  (unsigned) credentials.uid, strerror(-r));
+                log_warning_errno(r, "cannot set up a connection from uid %u: %m", (unsigned) credentials.uid);
         return 0;
 }
 
@@ -247,7 +246,7 @@ int server_listen(Manager *manager, const char *socket_path) {
 
         n = sd_listen_fds(true);
         if (n < 0)
-                return log_error_errno(n, "cannot read the sockets passed by systemd: %s", strerror(-n));
+                return log_error_errno(n, "cannot read the sockets passed by systemd: %m");
         if (n > 1)
                 return log_error_errno(EINVAL, "systemd passed %d sockets, expected one", n);
         if (n == 1) {

@@ -161,8 +161,8 @@ int sshd_auth_start(Manager *manager) {
                 r = sd_event_add_io(manager->event, &auth->source, fd, (uint32_t) sd_journal_get_events(auth->journal),
                                     on_journal, auth);
         if (r < 0) {
-                log_info("cannot follow the journal (%s): SSH sessions are recorded without their authentication method",
-                         strerror(-r));
+                log_info_errno(r, "cannot follow the journal (%m): "
+                               "SSH sessions are recorded without their authentication method");
                 sd_journal_close(auth->journal);
                 auth->journal = NULL;
                 return 0;

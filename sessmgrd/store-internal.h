@@ -45,6 +45,31 @@ struct Store {
 
 /* Logs what failed with SQLite's own words and returns a negative errno. */
 int store_error(Store *store, int rc, const char *what);
+
+/* One parameter of a statement, made by bind_text() (NULL binds SQL NULL) or bind_int():
+ * the compiler checks each value against its kind. */
+typedef struct BindValue {
+        bool is_text;
+        const char *text;
+        int64_t number;
+} BindValue;
+
+static inline BindValue bind_text(const char *text) {
+        return (BindValue) { .is_text = true, .text = text };
+}
+
+static inline BindValue bind_int(int64_t number) {
+        return (BindValue) { .number = number };
+}
+
+/* Binds values to ?first, ?first+1 …; on failure logs once and returns a negative errno. */
+int store_bind_values(Store *store, sqlite3_stmt *statement, int first, const BindValue *values, size_t count);
+
+/* store_bind(store, statement, bind_int(id), bind_text(reason)): binds ?1, ?2 … */
+#define store_bind_from(store, statement, first, ...)                                           \
+        store_bind_values((store), (statement), (first), (const BindValue[]) { __VA_ARGS__ },   \
+                          sizeof((const BindValue[]) { __VA_ARGS__ }) / sizeof(BindValue))
+#define store_bind(store, statement, ...) store_bind_from(store, statement, 1, __VA_ARGS__)
 /* Cleanup: returns a statement to a clean state when it goes out of scope. */
 void statement_resetp(sqlite3_stmt **statement);
 /* Runs an UPDATE whose parameters are bound; returns the number of rows it changed. */

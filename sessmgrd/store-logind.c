@@ -7,22 +7,13 @@
 /* What following logind writes: sessions logind reports closing or gone, sessions of
  * earlier boots, who revoked a session, and the look-ups those need. */
 
-static int bind_logind(Store *store, sqlite3_stmt *statement, const char *logind_session, const char *boot_id) {
-        if (sqlite3_bind_text(statement, 1, logind_session, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 2, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-        return 0;
-}
-
 int store_logind_session_closing(Store *store, const char *logind_session, const char *boot_id, int64_t now) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_CLOSING];
         int r;
 
-        r = bind_logind(store, statement, logind_session, boot_id);
+        r = store_bind(store, statement, bind_text(logind_session), bind_text(boot_id), bind_int(now));
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(statement, 3, now) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
         return run_update(store, statement, "cannot mark a session closing");
 }
 
@@ -31,12 +22,10 @@ int store_logind_session_removed(Store *store, const char *logind_session, const
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_REMOVED];
         int r;
 
-        r = bind_logind(store, statement, logind_session, boot_id);
+        r = store_bind(store, statement, bind_text(logind_session), bind_text(boot_id), bind_int(now),
+                       bind_text(reason));
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(statement, 3, now) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 4, reason, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
         return run_update(store, statement, "cannot close a session");
 }
 
@@ -44,7 +33,7 @@ int store_logind_session_finish(Store *store, const char *logind_session, const 
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_FINISH];
         int r;
 
-        r = bind_logind(store, statement, logind_session, boot_id);
+        r = store_bind(store, statement, bind_text(logind_session), bind_text(boot_id));
         if (r < 0)
                 return r;
         return run_update(store, statement, "cannot close a session");
@@ -52,9 +41,11 @@ int store_logind_session_finish(Store *store, const char *logind_session, const 
 
 int store_close_previous_boots(Store *store, const char *boot_id) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_PREVIOUS_BOOTS];
+        int r;
 
-        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_text(boot_id));
+        if (r < 0)
+                return r;
         return run_update(store, statement, "cannot close the sessions of earlier boots");
 }
 
@@ -62,10 +53,9 @@ int store_set_revoke_reason(Store *store, uint64_t id, const char *reason, int64
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_SET_REVOKE_REASON];
         int r;
 
-        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 2, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_int64(statement, 3, now) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_int((int64_t) id), bind_text(reason), bind_int(now));
+        if (r < 0)
+                return r;
         r = run_update(store, statement, "cannot record who ends a session");
         return r < 0 ? r : r > 0 ? 0 : -ENOENT;
 }
@@ -74,8 +64,9 @@ int store_list_open_logind_sessions(Store *store, const char *boot_id, StringSet
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_LOGIND_OPEN_IDS];
         int rc, r;
 
-        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_text(boot_id));
+        if (r < 0)
+                return r;
         while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
                 r = string_set_add(ret, (const char *) sqlite3_column_text(statement, 0));
                 if (r < 0)
@@ -89,10 +80,8 @@ int store_find_by_logind_session(Store *store, const char *logind_session, const
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_FIND_BY_LOGIND];
         int r;
 
-        r = bind_logind(store, statement, logind_session, boot_id);
+        r = store_bind(store, statement, bind_text(logind_session), bind_text(boot_id), bind_int(uid));
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(statement, 3, uid) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
         return read_one_row(store, statement, ret);
 }

@@ -46,6 +46,20 @@ int store_error(Store *store, int rc, const char *what) {
                                store->path, what, sqlite3_errmsg(store->database));
 }
 
+int store_bind_values(Store *store, sqlite3_stmt *statement, int first, const BindValue *values, size_t count) {
+        for (size_t i = 0; i < count; i++) {
+                int index = first + (int) i, rc;
+
+                if (values[i].is_text)
+                        rc = sqlite3_bind_text(statement, index, values[i].text, -1, SQLITE_STATIC);
+                else
+                        rc = sqlite3_bind_int64(statement, index, values[i].number);
+                if (rc != SQLITE_OK)
+                        return store_error(store, SQLITE_MISUSE, "cannot bind");
+        }
+        return 0;
+}
+
 /* Returns the statement to a clean state when it goes out of scope. */
 void statement_resetp(sqlite3_stmt **statement) {
         if (*statement) {
@@ -401,8 +415,9 @@ int store_replace_session(Store *store, const SessionRecord *record) {
         r = bind_fields(store, statement, record);
         if (r < 0)
                 return r;
-        if (sqlite3_bind_int64(statement, (int) record_fields_count, (sqlite3_int64) record->id) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind_from(store, statement, (int) record_fields_count, bind_int((int64_t) record->id));
+        if (r < 0)
+                return r;
         r = run_update(store, statement, "cannot update a session");
         return r < 0 ? r : r > 0 ? 0 : -ENOENT;
 }
@@ -411,49 +426,44 @@ int store_end_session(Store *store, uint64_t id, int64_t end_time_usec, const ch
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_END];
         int r;
 
-        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK ||
-            sqlite3_bind_int64(statement, 2, end_time_usec) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 3, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 4, session_state_to_string(state), -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-
+        r = store_bind(store, statement, bind_int((int64_t) id), bind_int(end_time_usec), bind_text(reason),
+                       bind_text(session_state_to_string(state)));
+        if (r < 0)
+                return r;
         r = run_update(store, statement, "cannot end a session");
         return r < 0 ? r : r > 0 ? 0 : -ENOENT;
 }
 
 int store_update_activity(Store *store, uint64_t id, int64_t last_active_usec, const char *source, const char *ttys) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_ACTIVITY];
+        int r;
 
-        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK ||
-            sqlite3_bind_int64(statement, 2, last_active_usec) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 3, source, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 4, ttys, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_int((int64_t) id), bind_int(last_active_usec), bind_text(source),
+                       bind_text(ttys));
+        if (r < 0)
+                return r;
         return run_update(store, statement, "cannot record activity");
 }
 
 int store_set_auth(Store *store, const char *boot_id, const char *user, const char *address, uint16_t port,
                    const char *method, const char *key) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_AUTH];
+        int r;
 
-        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 2, user, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 3, address, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_int64(statement, 4, port) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 5, method, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 6, isempty(key) ? NULL : key, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_text(boot_id), bind_text(user), bind_text(address), bind_int(port),
+                       bind_text(method), bind_text(isempty(key) ? NULL : key));
+        if (r < 0)
+                return r;
         return run_update(store, statement, "cannot record how a session was authenticated");
 }
 
 int store_address_seen(Store *store, uid_t uid, const char *address, uint64_t except_id) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_ADDRESS_SEEN];
-        int rc;
+        int rc, r;
 
-        if (sqlite3_bind_int64(statement, 1, uid) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 2, address, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_int64(statement, 3, (sqlite3_int64) except_id) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_int(uid), bind_text(address), bind_int((int64_t) except_id));
+        if (r < 0)
+                return r;
         rc = sqlite3_step(statement);
         if (rc == SQLITE_ROW)
                 return 1;
@@ -462,21 +472,23 @@ int store_address_seen(Store *store, uid_t uid, const char *address, uint64_t ex
 
 int store_delete_history(Store *store, int64_t ended_before_usec, uint32_t limit) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_DELETE_HISTORY];
+        int r;
 
-        if (sqlite3_bind_int64(statement, 1, ended_before_usec) != SQLITE_OK ||
-            sqlite3_bind_int64(statement, 2, limit) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_int(ended_before_usec), bind_int(limit));
+        if (r < 0)
+                return r;
         return run_update(store, statement, "cannot delete old history");
 }
 
 int store_get_session(Store *store, uint64_t id, SessionRecord *ret) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_GET];
+        int r;
 
         if (id > INT64_MAX)
                 return -ENOENT;
-        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) id) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
-
+        r = store_bind(store, statement, bind_int((int64_t) id));
+        if (r < 0)
+                return r;
         return read_one_row(store, statement, ret);
 }
 
@@ -518,8 +530,11 @@ int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, si
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[id];
         int r;
 
-        if (id == STATEMENT_LIST_UID && sqlite3_bind_int64(statement, 1, uid) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        if (id == STATEMENT_LIST_UID) {
+                r = store_bind(store, statement, bind_int(uid));
+                if (r < 0)
+                        return r;
+        }
         r = collect_rows(store, statement, ret, ret_count);
         if (r >= 0 && *ret_count > 1)
                 qsort(*ret, *ret_count, sizeof(SessionRecord), compare_login_time);
@@ -529,27 +544,31 @@ int store_list_open_sessions(Store *store, uint32_t uid, SessionRecord **ret, si
 int store_list_open_by_logind(Store *store, const char *logind_session, const char *boot_id,
                               SessionRecord **ret, size_t *ret_count) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_OPEN_BY_LOGIND];
+        int r;
 
-        if (sqlite3_bind_text(statement, 1, logind_session, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(statement, 2, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_text(logind_session), bind_text(boot_id));
+        if (r < 0)
+                return r;
         return collect_rows(store, statement, ret, ret_count);
 }
 
 int store_list_open_other_boots(Store *store, const char *boot_id, SessionRecord **ret, size_t *ret_count) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_OPEN_OTHER_BOOTS];
+        int r;
 
-        if (sqlite3_bind_text(statement, 1, boot_id, -1, SQLITE_STATIC) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_text(boot_id));
+        if (r < 0)
+                return r;
         return collect_rows(store, statement, ret, ret_count);
 }
 
 int store_list_open_page(Store *store, uint64_t after_id, uint32_t limit, SessionRecord **ret, size_t *ret_count) {
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[STATEMENT_OPEN_PAGE];
+        int r;
 
-        if (sqlite3_bind_int64(statement, 1, (sqlite3_int64) after_id) != SQLITE_OK ||
-            sqlite3_bind_int64(statement, 2, limit) != SQLITE_OK)
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_int((int64_t) after_id), bind_int(limit));
+        if (r < 0)
+                return r;
         return collect_rows(store, statement, ret, ret_count);
 }
 
@@ -557,10 +576,12 @@ int store_list_history(Store *store, uint32_t uid, int64_t since_usec, uint32_t 
                        SessionRecord **ret, size_t *ret_count) {
         StatementId id = uid == SESSMGR_UID_ALL ? STATEMENT_HISTORY_ALL : STATEMENT_HISTORY_UID;
         _cleanup_(statement_resetp) sqlite3_stmt *statement = store->statements[id];
+        int r;
 
-        if (sqlite3_bind_int64(statement, 1, since_usec) != SQLITE_OK ||
-            sqlite3_bind_int64(statement, 2, limit) != SQLITE_OK ||
-            (id == STATEMENT_HISTORY_UID && sqlite3_bind_int64(statement, 3, uid) != SQLITE_OK))
-                return store_error(store, SQLITE_MISUSE, "cannot bind");
+        r = store_bind(store, statement, bind_int(since_usec), bind_int(limit));
+        if (r >= 0 && id == STATEMENT_HISTORY_UID)
+                r = store_bind_from(store, statement, 3, bind_int(uid));
+        if (r < 0)
+                return r;
         return collect_rows(store, statement, ret, ret_count);
 }

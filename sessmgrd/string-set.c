@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "string-set.h"
 
 /* Index of item, or of where it would go, with *found set accordingly. */
@@ -42,15 +43,8 @@ int string_set_add(StringSet *set, const char *item) {
                 return 0;
         if (set->limit > 0 && set->count >= set->limit)
                 return -ENOSPC;
-        if (set->count == set->allocated) {
-                size_t more = set->allocated ? set->allocated * 2 : 64;
-                char **items = reallocarray(set->items, more, sizeof(char *));
-
-                if (!items)
-                        return -ENOMEM;
-                set->items = items;
-                set->allocated = more;
-        }
+        if (!GREEDY_REALLOC(set->items, set->allocated, set->count + 1))
+                return -ENOMEM;
         copy = strdup(item);
         if (!copy)
                 return -ENOMEM;

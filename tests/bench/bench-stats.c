@@ -2,17 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "bench-stats.h"
 
 void samples_add(Samples *samples, int64_t value) {
-        if (samples->count == samples->allocated) {
-                size_t more = samples->allocated ? samples->allocated * 2 : 1024;
-                int64_t *grown = realloc(samples->values, more * sizeof(int64_t));
-                if (!grown)
-                        abort();
-                samples->values = grown;
-                samples->allocated = more;
-        }
+        if (!GREEDY_REALLOC(samples->values, samples->allocated, samples->count + 1))
+                abort();
         samples->values[samples->count++] = value;
 }
 

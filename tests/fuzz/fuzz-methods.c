@@ -10,32 +10,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../in-memory-manager.h"
 #include "connection.h"
 #include "log.h"
 #include "manager.h"
 
 static Manager *manager;
 
-static int nothing(sd_event_source *source, void *userdata) {
-        return 0;
-}
-
 static void setup(void) {
-        sigset_t mask;
-
-        /* As sessmgrd's main() does: the event loop takes SIGTERM and SIGINT. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        log_set_max_level(-1);
-        if (manager_new(&manager) < 0 || store_open(":memory:", &manager->store) < 0 ||
-            sessions_new(manager, NULL, NULL, &manager->sessions) < 0)
+        if (in_memory_manager_new(&manager) < 0)
                 abort();
-        /* No logind, no poller, no journal: the handlers alone. */
-        if (sd_event_add_defer(manager->event, &manager->reap_source, nothing, NULL) < 0)
-                abort();
-        (void) sd_event_source_set_enabled(manager->reap_source, SD_EVENT_OFF);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

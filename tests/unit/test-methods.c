@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../in-memory-manager.h"
 #include "connection.h"
 #include "dispatch.h"
 #include "log.h"
@@ -24,24 +25,10 @@
 static Manager *manager;
 static uint64_t bobs_session;
 
-static int nothing(sd_event_source *source, void *userdata) {
-        return 0;
-}
-
 static int setup(void **state) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
-        sigset_t mask;
 
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        log_set_max_level(-1);
-        assert_int_equal(manager_new(&manager), 0);
-        assert_int_equal(store_open(":memory:", &manager->store), 0);
-        assert_int_equal(sessions_new(manager, NULL, NULL, &manager->sessions), 0);
-        assert_int_equal(sd_event_add_defer(manager->event, &manager->reap_source, nothing, NULL), 0);
-        (void) sd_event_source_set_enabled(manager->reap_source, SD_EVENT_OFF);
+        assert_int_equal(in_memory_manager_new(&manager), 0);
 
         record.uid = BOB;
         assert_int_equal(record_set_string(&record.user, "bob"), 0);

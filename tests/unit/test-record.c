@@ -356,6 +356,26 @@ static void test_make_safe(void **state) {
         assert_string_equal(record.tty, "\\xc2\\x9b31m");
 }
 
+static void test_from(void **state) {
+        _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
+
+        /* Each caller says what "nowhere else" is. */
+        assert_string_equal(session_record_from(&record, "local"), "local");
+        assert_string_equal(session_record_from(&record, "this machine"), "this machine");
+        assert_int_equal(record_set_string(&record.remote_host, "laptop.example.org"), 0);
+        assert_string_equal(session_record_from(&record, "local"), "laptop.example.org");
+        /* The numeric address sshd saw wins over a name that DNS may have supplied. */
+        assert_int_equal(record_set_string(&record.remote_address, "203.0.113.7"), 0);
+        assert_string_equal(session_record_from(&record, "local"), "203.0.113.7");
+
+        /* An empty text is as unknown as none. */
+        free(record.remote_address);
+        free(record.remote_host);
+        record.remote_address = strdup("");
+        record.remote_host = strdup("");
+        assert_string_equal(session_record_from(&record, "local"), "local");
+}
+
 static void test_state_names(void **state) {
         assert_string_equal(session_state_to_string(SESSION_ACTIVE), "active");
         assert_string_equal(session_state_to_string(SESSION_CLOSING), "closing");
@@ -380,6 +400,7 @@ int main(void) {
                 cmocka_unit_test(test_escape_each_class),
                 cmocka_unit_test(test_escape_cuts_long_text),
                 cmocka_unit_test(test_make_safe),
+                cmocka_unit_test(test_from),
                 cmocka_unit_test(test_state_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "protocol.h"
-#include "store.h"
+#include "store-internal.h"
 
 typedef struct Fixture {
         char directory[64];
@@ -426,6 +426,32 @@ static void test_missing_directory_is_an_error(void **state) {
         assert_null(store);
 }
 
+static void test_bind_values(void **state) {
+        Fixture *fixture = *state;
+        _cleanup_(store_freep) Store *store = NULL;
+        sqlite3_stmt *statement = NULL;
+
+        assert_int_equal(store_open(fixture->path, &store), 0);
+        assert_int_equal(sqlite3_prepare_v2(store->database, "SELECT ?1, typeof(?1), ?2, typeof(?2), typeof(?3);", -1,
+                                            &statement, NULL), SQLITE_OK);
+
+        /* Each value lands at its place with its kind; a NULL text is SQL NULL. */
+        assert_int_equal(store_bind(store, statement, bind_int(-42), bind_text("pts/3"), bind_text(NULL)), 0);
+        assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int64(statement, 0), -42);
+        assert_string_equal((const char *) sqlite3_column_text(statement, 1), "integer");
+        assert_string_equal((const char *) sqlite3_column_text(statement, 2), "pts/3");
+        assert_string_equal((const char *) sqlite3_column_text(statement, 3), "text");
+        assert_string_equal((const char *) sqlite3_column_text(statement, 4), "null");
+        sqlite3_reset(statement);
+
+        /* From a later place, and a value past the last parameter is an error. */
+        assert_int_equal(store_bind_from(store, statement, 3, bind_int(7)), 0);
+        assert_int_equal(store_bind_from(store, statement, 3, bind_int(7), bind_int(8)), -EIO);
+
+        sqlite3_finalize(statement);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_add_list_get_end, setup, teardown),
@@ -441,6 +467,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refuses_foreign_database, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_directory_is_an_error, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bind_values, setup, teardown),
         };
 
         /* The store explains refusals on stderr; keep the test output to the verdicts. */
