@@ -13,12 +13,13 @@ void *greedy_realloc(void **p, size_t *allocated, size_t need, size_t size) {
 
         if (*allocated >= need)
                 return *p;
-        if (need > SIZE_MAX / 2)
+        /* Checked here, not left to reallocarray(): sanitizers treat an overflowing
+         * product as a bug of the caller and abort. */
+        if (size == 0 || need > SIZE_MAX / size)
                 return NULL;
-        more = need * 2;
+        more = need <= SIZE_MAX / size / 2 ? need * 2 : SIZE_MAX / size;
         if (more < GREEDY_ALLOCATED_MIN)
                 more = GREEDY_ALLOCATED_MIN;
-        /* reallocarray() refuses a product that overflows. */
         grown = reallocarray(*p, more, size);
         if (!grown)
                 return NULL;
