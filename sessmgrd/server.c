@@ -35,6 +35,8 @@
 /* Descriptors that are not connections: the database and its journal, the buses,
  * the event loop's timers, /proc and cgroup files being read, the journal socket. */
 #define DESCRIPTORS_OTHER 128
+/* Connections taken from the backlog in one turn of the event loop. */
+#define ACCEPTS_PER_TURN 64
 
 /* accept4() failing for want of descriptors or memory would fail again at once:
  * listening pauses this long, and says so at most once per interval. */
@@ -100,8 +102,9 @@ static void pause_accepting(Manager *manager, int error) {
         (void) sd_event_source_set_enabled(manager->listen_source, SD_EVENT_OFF);
 }
 
-static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, void *userdata) {
-        Manager *manager = userdata;
+/* Takes one connection from the backlog: serves it or refuses it. 0 when there was none
+ * (or accepting is paused), 1 otherwise. */
+static int accept_one(Manager *manager, int listen_fd) {
         _cleanup_(closep) int fd = -1;
         Connection *connection;
         struct ucred credentials;
@@ -115,13 +118,13 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
                         pause_accepting(manager, errno);
                 else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                         log_warning_errno(errno, "cannot accept a connection: %m");
-                return 0;
+                return errno == ECONNABORTED || errno == EINTR;
         }
 
         /* Who is calling is the kernel's answer, taken once here; nothing the client
          * says later can change it. */
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0)
-                return log_warning_errno(errno, "cannot read peer credentials: %m"), 0;
+                return log_warning_errno(errno, "cannot read peer credentials: %m"), 1;
 
         if (credentials.uid == 0) {
                 /* Root outside any user's login, or whose login cannot be told: served. */
@@ -129,11 +132,11 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
                         owner = 0;
                 if (manager->connection_count >= manager->connections_max + manager->connections_root_reserve) {
                         log_refusal(manager, &credentials, owner, "too many connections of root");
-                        return 0;
+                        return 1;
                 }
                 if (owner != 0 && connections_of(manager, owner, true) >= CONNECTIONS_ROOT_PER_USER_MAX) {
                         log_refusal(manager, &credentials, owner, "too many connections of root from this user's logins");
-                        return 0;
+                        return 1;
                 }
         } else {
                 if (peer_get_owner_uid(&credentials, &owner) < 0) {
@@ -141,21 +144,32 @@ static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, v
                          * unknown (counting it as its raw uid would be the way around
                          * the cap). */
                         log_refusal(manager, &credentials, credentials.uid, "its process is gone");
-                        return 0;
+                        return 1;
                 }
                 if (manager->connection_count >= manager->connections_max) {
                         log_refusal(manager, &credentials, owner, "too many connections");
-                        return 0;
+                        return 1;
                 }
                 if (connections_of(manager, owner, false) >= CONNECTIONS_PER_USER_MAX) {
                         log_refusal(manager, &credentials, owner, "too many connections of this login's user");
-                        return 0;
+                        return 1;
                 }
         }
 
         r = connection_new(manager, &fd, &credentials, owner, &connection);
         if (r < 0)
                 log_warning_errno(r, "cannot set up a connection from uid %u: %m", (unsigned) credentials.uid);
+        return 1;
+}
+
+/* At idle priority, with the commit: a flood of connects cannot hold the commit of
+ * logins back. So each turn empties the backlog (up to a bound): accepting one
+ * connection per turn would commit after every login, a flush each, where the logins
+ * that arrived together should share one. */
+static int on_accept(sd_event_source *source, int listen_fd, uint32_t revents, void *userdata) {
+        for (unsigned i = 0; i < ACCEPTS_PER_TURN; i++)
+                if (accept_one(userdata, listen_fd) <= 0)
+                        break;
         return 0;
 }
 
