@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,10 @@ int server_listen(Manager *manager, const char *socket_path) {
         if (n == 1) {
                 if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0)
                         return log_error_errno(EINVAL, "the socket passed by systemd is not a listening Unix stream socket");
+                /* Its backlog is emptied until accept4() says EAGAIN: it must not block. */
+                r = fcntl(SD_LISTEN_FDS_START, F_GETFL);
+                if (r < 0 || fcntl(SD_LISTEN_FDS_START, F_SETFL, r | O_NONBLOCK) < 0)
+                        return log_error_errno(errno, "cannot make the socket passed by systemd non-blocking: %m");
                 manager->listen_fd = SD_LISTEN_FDS_START;
                 log_debug("using the socket passed by systemd");
         } else {
