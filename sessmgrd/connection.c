@@ -225,6 +225,8 @@ int connection_new(Manager *manager, int *fd, const struct ucred *credentials, u
                 manager->connections->previous = connection;
         manager->connections = connection;
         manager->connection_count++;
+        if (credentials->uid == 0)
+                manager->root_connection_count++;
 
         r = connection_start_bus(connection, fd);
         if (r >= 0)
@@ -262,6 +264,8 @@ Connection *connection_free(Connection *connection) {
         if (connection->next)
                 connection->next->previous = connection->previous;
         manager->connection_count--;
+        if (connection->peer_uid == 0)
+                manager->root_connection_count--;
 
         sd_event_source_disable_unref(connection->io_source);
         sd_event_source_disable_unref(connection->time_source);

@@ -10,6 +10,8 @@
 typedef struct Manager Manager;
 typedef struct Connection Connection;
 
+#define OWNER_UNKNOWN ((uid_t) -1)
+
 /* One accepted client: a peer-to-peer sd-bus server connection, with the credentials
  * the kernel gave at accept time. */
 struct Connection {
@@ -17,7 +19,8 @@ struct Connection {
         sd_bus *bus;
         uid_t peer_uid;
         pid_t peer_pid;
-        uid_t owner_uid;                /* whose login the peer runs in: what the caps count */
+        uid_t owner_uid;                /* whose login the peer runs in: what the caps count;
+                                         * OWNER_UNKNOWN for root's until asked (server.c) */
 
         sd_event_source *io_source;
         sd_event_source *time_source;

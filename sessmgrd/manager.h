@@ -40,6 +40,7 @@ typedef struct Manager {
         sd_event_source *reap_source;   /* frees closed connections */
         int64_t refusal_logged_usec;
         unsigned connection_count;
+        unsigned root_connection_count;
         unsigned connections_max;       /* for everyone but root, from the limit of open files */
         unsigned connections_root_reserve;      /* root's room beyond connections_max */
 

@@ -108,7 +108,12 @@ int peer_get_owner_uid(const struct ucred *credentials, uid_t *ret) {
         if (r != -ENODATA && r != -ENXIO)
                 return r;
         /* In no login (a cron job, a service): its uid, unless that is one of a user's
-         * subordinate uids, which count as the user, logged in or not. */
+         * subordinate uids, which count as the user, logged in or not. Root's never is,
+         * and root's calls are every login's: no file read for them. */
+        if (credentials->uid == 0) {
+                *ret = 0;
+                return 0;
+        }
         r = subordinate_uid_owner(credentials->uid, ret);
         if (r > 0)
                 return 0;

@@ -67,6 +67,16 @@ static unsigned connections_of(Manager *manager, uid_t owner, bool of_root) {
         return count;
 }
 
+static void identify_root_connections(Manager *manager) {
+        for (Connection *c = manager->connections; c; c = c->next)
+                if (c->peer_uid == 0 && c->owner_uid == OWNER_UNKNOWN) {
+                        struct ucred credentials = { .pid = c->peer_pid, .uid = 0 };
+
+                        if (peer_get_owner_uid(&credentials, &c->owner_uid) < 0)
+                                c->owner_uid = 0;
+                }
+}
+
 static void log_refusal(Manager *manager, const struct ucred *credentials, uid_t owner, const char *why) {
         /* At most one line a second: refusals are what a flood is made of. */
         if (now_usec(CLOCK_MONOTONIC) < manager->refusal_logged_usec + USEC_PER_SEC)
@@ -128,9 +138,17 @@ static int accept_one(Manager *manager, int listen_fd) {
                 return log_warning_errno(errno, "cannot read peer credentials: %m"), 1;
 
         if (credentials.uid == 0) {
-                /* Root outside any user's login, or whose login cannot be told: served. */
-                if (peer_get_owner_uid(&credentials, &owner) < 0)
-                        owner = 0;
+                /* Whose login root's call comes from is asked only once root holds
+                 * enough connections for one user's share to matter: every login calls
+                 * as root, and the question costs a /proc read, a sixth of the daemon's
+                 * time per connection. Then the connections taken before are asked too.
+                 * Root outside any user's login, or whose login cannot be told: served. */
+                owner = OWNER_UNKNOWN;
+                if (manager->root_connection_count >= CONNECTIONS_ROOT_PER_USER_MAX) {
+                        identify_root_connections(manager);
+                        if (peer_get_owner_uid(&credentials, &owner) < 0)
+                                owner = 0;
+                }
                 if (manager->connection_count >= manager->connections_max + manager->connections_root_reserve) {
                         log_refusal(manager, &credentials, owner, "too many connections of root");
                         return 1;
