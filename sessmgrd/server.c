@@ -45,7 +45,9 @@
 #define ACCEPT_FAILURE_LOG_INTERVAL_USEC (60 * USEC_PER_SEC)
 
 void server_connection_limits(uint64_t descriptors, unsigned *ret_max, unsigned *ret_root_reserve) {
-        uint64_t budget = descriptors > DESCRIPTORS_OTHER ? descriptors - DESCRIPTORS_OTHER : 0;
+        /* Below what everything else needs, half for connections: too few to serve a
+         * busy host, but root's logins are still recorded rather than all refused. */
+        uint64_t budget = descriptors > 2 * DESCRIPTORS_OTHER ? descriptors - DESCRIPTORS_OTHER : descriptors / 2;
 
         if (budget >= CONNECTIONS_MAX + CONNECTIONS_ROOT_RESERVE) {
                 *ret_max = CONNECTIONS_MAX;
@@ -81,8 +83,12 @@ static void log_refusal(Manager *manager, const struct ucred *credentials, uid_t
         /* At most one line a second: refusals are what a flood is made of. */
         if (now_usec(CLOCK_MONOTONIC) < manager->refusal_logged_usec + USEC_PER_SEC)
                 return;
-        log_warning("refusing connection from uid %u (pid %d, login of uid %u): %s",
-                    (unsigned) credentials->uid, (int) credentials->pid, (unsigned) owner, why);
+        if (owner == OWNER_UNKNOWN)     /* root's, not asked (see accept_one()) */
+                log_warning("refusing connection from uid %u (pid %d): %s",
+                            (unsigned) credentials->uid, (int) credentials->pid, why);
+        else
+                log_warning("refusing connection from uid %u (pid %d, login of uid %u): %s",
+                            (unsigned) credentials->uid, (int) credentials->pid, (unsigned) owner, why);
         manager->refusal_logged_usec = now_usec(CLOCK_MONOTONIC);
 }
 

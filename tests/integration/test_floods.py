@@ -82,6 +82,20 @@ def test_root_logins_answered_while_a_user_floods_list_calls(world):
     assert '"error"' not in output, output      # the user was served too, only after root
 
 
+def test_a_daemon_started_with_few_files_still_records(world):
+    """Started by hand under a tight limit of open files: fewer connections, but logins
+    are recorded (the caps once came out as 0 below 128 files, and refused everyone)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (100, hard))
+    try:
+        world.start_daemon()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    world.login("alice", "open_session", items=["tty=pts/7"])
+    listed = world.ctl("list", "--all")
+    assert listed.returncode == 0 and "pts/7" in listed.stdout, (listed, world.daemon_log.read_text())
+
+
 def test_root_has_room_when_many_uids_fill_the_caps(world):
     """24 uids x 16 connections (a user's subordinate uids look like this where they run
     outside any login) against 256 open files: no accept4() fails, root logs in."""
