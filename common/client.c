@@ -118,3 +118,38 @@ int sessmgr_call(sd_bus *bus, sd_bus_message *m, int64_t deadline_usec,
                 sd_bus_message_unref(call.reply);
         return 0;
 }
+
+int sessmgr_send(sd_bus *bus, sd_bus_message *m, int64_t deadline_usec) {
+        uint64_t queued;
+        int r;
+
+        r = sd_bus_message_set_expect_reply(m, false);
+        if (r < 0)
+                return r;
+        r = sd_bus_send(bus, m, NULL);
+        if (r < 0)
+                return r;
+
+        /* Queued until the daemon has accepted the authentication, then written: wait for
+         * both under the deadline, as sessmgr_call() does. */
+        for (;;) {
+                r = sd_bus_get_n_queued_write(bus, &queued);
+                if (r < 0)
+                        return r;
+                if (queued == 0)
+                        return 0;
+
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+
+                int64_t now = now_usec(CLOCK_MONOTONIC);
+                if (now >= deadline_usec)
+                        return -ETIMEDOUT;
+                r = sd_bus_wait(bus, (uint64_t) (deadline_usec - now));
+                if (r < 0 && r != -EINTR)
+                        return r;
+        }
+}

@@ -18,4 +18,8 @@ int sessmgr_connect(const char *socket_path, sd_bus **ret);
 int sessmgr_call(sd_bus *bus, sd_bus_message *m, int64_t deadline_usec,
                  sd_bus_error *error, sd_bus_message **ret_reply);
 
+/* Sends m without asking for a reply, and returns once it is written out (or the deadline
+ * passed): the daemon acts on it after the caller has gone. */
+int sessmgr_send(sd_bus *bus, sd_bus_message *m, int64_t deadline_usec);
+
 int sessmgr_new_method_call(sd_bus *bus, sd_bus_message **ret, const char *member);

@@ -73,6 +73,22 @@ static int daemon_connection_call(DaemonConnection *connection, const char *memb
         return sessmgr_call(connection->bus, m, connection->deadline_usec, error, ret_reply);
 }
 
+/* The same, not waiting for an answer: the module does not wait for the end of a
+ * session to be written. */
+static int daemon_connection_send(DaemonConnection *connection, const char *member,
+                                  int (*fill)(sd_bus_message *m, const void *data), const void *data) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sessmgr_new_method_call(connection->bus, &m, member);
+        if (r < 0)
+                return r;
+        r = fill(m, data);
+        if (r < 0)
+                return r;
+        return sessmgr_send(connection->bus, m, connection->deadline_usec);
+}
+
 static int fill_open(sd_bus_message *m, const void *data) {
         return session_record_append(m, data);
 }
@@ -179,7 +195,6 @@ _public_ int pam_sm_open_session(pam_handle_t *handle, int flags, int argc, cons
 
 _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, const char **argv) {
         _cleanup_(daemon_connection_done) DaemonConnection connection = {};
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const void *data = NULL;
         PamOptions options;
         uint64_t id;
@@ -196,15 +211,15 @@ _public_ int pam_sm_close_session(pam_handle_t *handle, int flags, int argc, con
 
         r = daemon_connection_open(&options, &connection);
         if (r >= 0)
-                r = daemon_connection_call(&connection, "CloseSession", fill_close, &id, &error, NULL);
+                r = daemon_connection_send(&connection, "CloseSession", fill_close, &id);
         if (r < 0) {
-                log_failure(handle, &options, "cannot record end of session", r, &error);
+                log_failure(handle, &options, "cannot record end of session", r, NULL);
                 return PAM_IGNORE;
         }
 
         /* Closed once: a second close_session in the same handle must not repeat it. */
         pam_set_data(handle, SESSION_ID_DATA, NULL, NULL);
         if (options.debug)
-                pam_syslog(handle, LOG_DEBUG, "recorded end of session %" PRIu64, id);
+                pam_syslog(handle, LOG_DEBUG, "sent the end of session %" PRIu64, id);
         return PAM_SUCCESS;
 }

@@ -165,6 +165,10 @@ int batch_begin(Batch *batch) {
 }
 
 int batch_reply(Batch *batch, sd_bus_message *call, sd_bus_message *reply) {
+        /* The module sends the end of a session without waiting for it: the write
+         * stands, nobody waits for its answer. */
+        if (!sd_bus_message_get_expect_reply(call))
+                return 1;
         if (!store_in_transaction(batch->store))
                 return sd_bus_send(NULL, reply, NULL);
 

@@ -63,6 +63,7 @@ void config_defaults(Config *config) {
                 .retention_usec = 90 * DAY_USEC,
                 .idle_timeout_usec = 0,
                 .idle_warning_usec = 5 * 60 * USEC_PER_SEC,
+                .flush_interval_usec = 1 * USEC_PER_SEC,
         };
 }
 
@@ -146,7 +147,9 @@ static int on_entry(void *userdata, const char *section, const char *name, const
         if (!name)      /* a section header alone */
                 return 1;
 
-        if (strcmp(section, "Activity") == 0 && strcmp(name, "PollIntervalSec") == 0)
+        if (strcmp(section, "Database") == 0 && strcmp(name, "FlushIntervalSec") == 0)
+                r = parse_number(value, 0, 60, USEC_PER_SEC, &config->flush_interval_usec);
+        else if (strcmp(section, "Activity") == 0 && strcmp(name, "PollIntervalSec") == 0)
                 r = parse_number(value, 1, 86400, USEC_PER_SEC, &config->poll_interval_usec);
         else if (strcmp(section, "History") == 0 && strcmp(name, "RetentionDays") == 0)
                 r = parse_number(value, 0, 36500, DAY_USEC, &config->retention_usec);

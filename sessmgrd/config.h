@@ -10,6 +10,7 @@
 #define CONFIG_PATH_DEFAULT SESSMGR_CONFIG_PATH
 
 typedef struct Config {
+        int64_t flush_interval_usec;    /* [Database] FlushIntervalSec=, 0: before answering */
         int64_t poll_interval_usec;     /* [Activity] PollIntervalSec= */
         int64_t retention_usec;         /* [History] RetentionDays=, 0: keep forever */
         int64_t idle_timeout_usec;      /* [IdleLogout] IdleTimeoutSec=, 0: off */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "protocol.h"
@@ -116,6 +117,12 @@ int manager_dispatch(sd_bus_message *message, void *userdata, sd_bus_error *erro
         r = check_access(method, &call, error);
         if (r >= 0)
                 r = method->handler(&call, error);
+        /* Root's calls that wait for no answer (the module's end of a session): a refusal
+         * would go nowhere, so it goes to the log. Only root's, lest users fill the log. */
+        if ((r < 0 || sd_bus_error_is_set(error)) && !sd_bus_message_get_expect_reply(message) &&
+            call.connection->peer_uid == 0)
+                log_info("%s from process %d refused: %s", member, (int) call.connection->peer_pid,
+                         sd_bus_error_is_set(error) ? error->message : strerror(-r));
         /* Answered, or failed: either way not for sd-bus to look further. */
         return r < 0 || sd_bus_error_is_set(error) ? r : 1;
 }

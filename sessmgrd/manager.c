@@ -77,6 +77,9 @@ int manager_open_store(Manager *manager, const char *database_path) {
         r = store_open(database_path, &manager->store);
         if (r < 0)
                 return r;
+        r = store_configure_flushing(manager->store, manager->config.flush_interval_usec);
+        if (r < 0)
+                return r;
         r = sessions_new(manager, connections_update_events, manager, &manager->sessions);
         if (r < 0)
                 return r;

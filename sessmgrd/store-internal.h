@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include "flusher.h"
 #include "store.h"
 
 /* Shared by the store's files: store.c (opening, transactions, records) and
@@ -41,6 +42,7 @@ struct Store {
         sqlite3 *database;
         char *path;
         sqlite3_stmt *statements[_STATEMENT_MAX];
+        Flusher *flusher;
 };
 
 /* Logs what failed with SQLite's own words and returns a negative errno. */

@@ -203,8 +203,8 @@ static int prepare_statements(Store *store) {
 
 static int configure(Store *store) {
         static const char *const pragmas[] = {
-                /* WAL: readers never block the writer; FULL: a commit is on disk when
-                 * it returns, which is what a PAM caller is promised. */
+                /* WAL: readers never block the writer. FULL until the daemon says
+                 * how it flushes (store_configure_flushing()). */
                 "PRAGMA journal_mode = WAL;",
                 "PRAGMA synchronous = FULL;",
                 "PRAGMA foreign_keys = ON;",
@@ -265,9 +265,28 @@ int store_open(const char *path, Store **ret) {
         return 0;
 }
 
+int store_configure_flushing(Store *store, int64_t interval_usec) {
+        int rc;
+
+        store->flusher = flusher_stop(store->flusher);
+        rc = sqlite3_exec(store->database, interval_usec > 0 ? "PRAGMA synchronous = NORMAL;" : "PRAGMA synchronous = FULL;",
+                          NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return store_error(store, rc, "cannot set how commits reach the disk");
+        if (interval_usec == 0)
+                return 0;
+        if (flusher_start(store->database, store->path, interval_usec, &store->flusher) >= 0)
+                return 0;
+        /* Without the thread nothing would flush: every commit does again. */
+        log_warning("%s: every commit is flushed to disk before it is answered", store->path);
+        return store_configure_flushing(store, 0);
+}
+
 Store *store_free(Store *store) {
         if (!store)
                 return NULL;
+        /* The thread flushes what is left; the writer's close, the last, checkpoints. */
+        store->flusher = flusher_stop(store->flusher);
         for (StatementId id = 0; id < _STATEMENT_MAX; id++)
                 sqlite3_finalize(store->statements[id]);
         sqlite3_close_v2(store->database);

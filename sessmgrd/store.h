@@ -22,6 +22,12 @@ int store_open(const char *path, Store **ret);
 Store *store_free(Store *store);
 DEFINE_POINTER_CLEANUP_FUNC(Store, store_free);
 
+/* How a commit reaches the disk. 0: before it returns (synchronous=FULL). Otherwise it
+ * returns once in the WAL, which outlives any crash of sessmgrd, and a thread flushes
+ * it at the latest this long after (synchronous=NORMAL): a power cut loses at most
+ * that much. See flusher.h. */
+int store_configure_flushing(Store *store, int64_t interval_usec);
+
 int store_begin(Store *store);
 int store_commit(Store *store);
 void store_rollback(Store *store);

@@ -17,6 +17,7 @@ static void test_defaults(void **state) {
         config_defaults(&config);
         assert_int_equal(config.poll_interval_usec, 30 * SECOND);
         assert_int_equal(config.retention_usec, 90 * 86400 * SECOND);
+        assert_int_equal(config.flush_interval_usec, SECOND);
         assert_int_equal(config.idle_timeout_usec, 0);
         assert_null(config.exempt_users);
         config_done(&config);
@@ -29,11 +30,13 @@ static void test_every_setting(void **state) {
         config_defaults(&config);
         assert_int_equal(config_parse_string(&config,
                                              "# sessmgrd.conf\n"
+                                             "[Database]\nFlushIntervalSec=5\n"
                                              "[Activity]\nPollIntervalSec=10\n\n"
                                              "[History]\nRetentionDays = 7\n"
                                              "[IdleLogout]\nIdleTimeoutSec=3600\nWarnSec=60\n"
                                              "ExemptUsers=root, backup  nagios\nExemptServices=cron\n", &error), 0);
         assert_null(error);
+        assert_int_equal(config.flush_interval_usec, 5 * SECOND);
         assert_int_equal(config.poll_interval_usec, 10 * SECOND);
         assert_int_equal(config.retention_usec, 7 * 86400 * SECOND);
         assert_int_equal(config.idle_timeout_usec, 3600 * SECOND);
@@ -61,6 +64,7 @@ static void test_errors_name_the_line_and_the_problem(void **state) {
         assert_error("[History]\nRetentionDays=seven\n", "(text):2: [History] RetentionDays=: invalid value \"seven\"");
         assert_error("[History]\n\n\nRetentionDays=-1\n", ":4:");
         assert_error("[Activity]\nPollIntervalSec=0\n", "invalid value \"0\"");
+        assert_error("[Database]\nFlushIntervalSec=61\n", "[Database] FlushIntervalSec=: invalid value \"61\"");
         assert_error("[Activity]\nPollIntervalSec=86401\n", "invalid value");
         assert_error("[Activity]\nPollInterval=5\n", "unknown setting PollInterval= in [Activity]");
         assert_error("[Nonsense]\nA=1\n", "unknown setting A= in [Nonsense]");

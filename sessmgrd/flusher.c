@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "flusher.h"
+#include "log.h"
+#include "time-format.h"
+
+/* Commits that pause this long are flushed at once: the daemon is idle. */
+#define QUIET_USEC (5 * USEC_PER_MSEC)
+/* What SQLite's automatic checkpoint would wait for. */
+#define CHECKPOINT_PAGES 1000
+/* The thread's own connection may wait for the writer: nobody waits for the thread. */
+#define BUSY_TIMEOUT_MSEC 2000
+
+struct Flusher {
+        sqlite3 *writer;
+        sqlite3 *database;              /* the thread's own connection */
+        int64_t interval_usec;
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+
+        /* Under lock. */
+        uint64_t commits, flushed;      /* commits seen by the WAL hook, commits flushed */
+        int64_t last_commit_usec, first_unflushed_usec, retry_usec;
+        int wal_pages;
+        bool waiting_for_commit, stopping, failing;
+        FlusherCounts counts;
+};
+
+/* Runs in the writer's thread, after each commit, with the WAL's size in pages. */
+static int on_commit(void *userdata, sqlite3 *database, const char *name, int pages) {
+        Flusher *flusher = userdata;
+        int64_t now = now_usec(CLOCK_MONOTONIC);
+
+        pthread_mutex_lock(&flusher->lock);
+        if (flusher->commits == flusher->flushed)
+                flusher->first_unflushed_usec = now;
+        flusher->commits++;
+        flusher->last_commit_usec = now;
+        flusher->wal_pages = pages;
+        /* A thread waiting for a deadline sees this commit when it wakes: no need to
+         * pay for waking it now. */
+        if (flusher->waiting_for_commit)
+                pthread_cond_signal(&flusher->wake);
+        pthread_mutex_unlock(&flusher->lock);
+        return SQLITE_OK;
+}
+
+static int sync_wal(Flusher *flusher) {
+        sqlite3_file *wal = NULL;
+        int rc;
+
+        rc = sqlite3_file_control(flusher->database, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+        if (rc == SQLITE_OK && (!wal || !wal->pMethods)) {
+                /* This connection opens the WAL with its first read. */
+                rc = sqlite3_exec(flusher->database, "SELECT count(*) FROM sqlite_schema;", NULL, NULL, NULL);
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_file_control(flusher->database, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+        }
+        if (rc != SQLITE_OK)
+                return rc;
+        if (!wal || !wal->pMethods)
+                return SQLITE_OK;       /* no WAL: nothing was written to one */
+        return wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+}
+
+static int flush(Flusher *flusher, bool checkpoint, bool *ret_checkpointed) {
+        int rc;
+
+        *ret_checkpointed = false;
+        rc = sync_wal(flusher);
+        if (rc != SQLITE_OK || !checkpoint)
+                return rc;
+        /* PASSIVE: copies what no reader still needs, never blocks the writer. */
+        rc = sqlite3_wal_checkpoint_v2(flusher->database, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc == SQLITE_BUSY)
+                return SQLITE_OK;       /* someone else checkpoints: the WAL is synced anyway */
+        *ret_checkpointed = rc == SQLITE_OK;
+        return rc;
+}
+
+static void wait_until(Flusher *flusher, int64_t deadline_usec) {
+        struct timespec deadline = {
+                .tv_sec = deadline_usec / USEC_PER_SEC,
+                .tv_nsec = (deadline_usec % USEC_PER_SEC) * 1000,
+        };
+        (void) pthread_cond_timedwait(&flusher->wake, &flusher->lock, &deadline);
+}
+
+static void *run(void *userdata) {
+        Flusher *flusher = userdata;
+
+        pthread_mutex_lock(&flusher->lock);
+        for (;;) {
+                if (flusher->commits == flusher->flushed) {
+                        if (flusher->stopping)
+                                break;
+                        flusher->waiting_for_commit = true;
+                        pthread_cond_wait(&flusher->wake, &flusher->lock);
+                        flusher->waiting_for_commit = false;
+                        continue;
+                }
+
+                int64_t now = now_usec(CLOCK_MONOTONIC);
+                int64_t quiet = flusher->last_commit_usec + QUIET_USEC;
+                int64_t latest = flusher->first_unflushed_usec + flusher->interval_usec;
+                int64_t due = quiet < latest ? quiet : latest;
+                if (due < flusher->retry_usec)
+                        due = flusher->retry_usec;
+                if (!flusher->stopping && now < due) {
+                        wait_until(flusher, due);
+                        continue;
+                }
+
+                uint64_t target = flusher->commits;
+                bool checkpoint = flusher->wal_pages >= CHECKPOINT_PAGES;
+                bool checkpointed;
+                pthread_mutex_unlock(&flusher->lock);
+                int rc = flush(flusher, checkpoint, &checkpointed);
+                pthread_mutex_lock(&flusher->lock);
+
+                if (rc == SQLITE_OK) {
+                        if (flusher->failing)
+                                log_info("the session database is flushed to disk again");
+                        flusher->failing = false;
+                        flusher->flushed = target;
+                        flusher->counts.flushes++;
+                        flusher->counts.checkpoints += checkpointed;
+                        if (checkpointed)
+                                flusher->wal_pages = 0;
+                        continue;
+                }
+
+                flusher->counts.failures++;
+                if (!flusher->failing)
+                        log_error("cannot flush the session database to disk: %s (retrying every %" PRIi64 " ms)",
+                                  sqlite3_errstr(rc), flusher->interval_usec / USEC_PER_MSEC);
+                flusher->failing = true;
+                if (flusher->stopping)
+                        break;          /* the writer's close checkpoints: its last chance */
+                flusher->retry_usec = now_usec(CLOCK_MONOTONIC) + flusher->interval_usec;
+        }
+        flusher->counts.commits = flusher->commits;
+        pthread_mutex_unlock(&flusher->lock);
+        return NULL;
+}
+
+static Flusher *flusher_free(Flusher *flusher) {
+        sqlite3_close_v2(flusher->database);
+        pthread_cond_destroy(&flusher->wake);
+        pthread_mutex_destroy(&flusher->lock);
+        free(flusher);
+        return NULL;
+}
+
+int flusher_start(sqlite3 *writer, const char *path, int64_t interval_usec, Flusher **ret) {
+        pthread_condattr_t attributes;
+        Flusher *flusher;
+        int rc, r;
+
+        flusher = calloc(1, sizeof(*flusher));
+        if (!flusher)
+                return -ENOMEM;
+        flusher->writer = writer;
+        flusher->interval_usec = interval_usec;
+        pthread_mutex_init(&flusher->lock, NULL);
+        pthread_condattr_init(&attributes);
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+        pthread_cond_init(&flusher->wake, &attributes);
+        pthread_condattr_destroy(&attributes);
+
+        rc = sqlite3_open_v2(path, &flusher->database,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_busy_timeout(flusher->database, BUSY_TIMEOUT_MSEC);
+        if (rc != SQLITE_OK) {
+                log_error("%s: cannot open a second connection to flush the database: %s",
+                          path, flusher->database ? sqlite3_errmsg(flusher->database) : sqlite3_errstr(rc));
+                flusher_free(flusher);
+                return -EIO;
+        }
+
+        r = -pthread_create(&flusher->thread, NULL, run, flusher);
+        if (r < 0) {
+                flusher_free(flusher);
+                return log_error_errno(r, "cannot start the thread that flushes the database: %m");
+        }
+
+        /* Replaces the writer's automatic checkpoint, which is a WAL hook too. */
+        sqlite3_wal_hook(writer, on_commit, flusher);
+        *ret = flusher;
+        return 0;
+}
+
+Flusher *flusher_stop(Flusher *flusher) {
+        if (!flusher)
+                return NULL;
+
+        sqlite3_wal_hook(flusher->writer, NULL, NULL);
+        (void) sqlite3_wal_autocheckpoint(flusher->writer, CHECKPOINT_PAGES);
+
+        pthread_mutex_lock(&flusher->lock);
+        flusher->stopping = true;
+        pthread_cond_signal(&flusher->wake);
+        pthread_mutex_unlock(&flusher->lock);
+        (void) pthread_join(flusher->thread, NULL);
+
+        log_debug("%" PRIu64 " commits flushed to disk in %" PRIu64 " flushes, %" PRIu64 " checkpoints, %" PRIu64 " failures",
+                  flusher->counts.commits, flusher->counts.flushes, flusher->counts.checkpoints, flusher->counts.failures);
+        return flusher_free(flusher);
+}
+
+FlusherCounts flusher_counts(Flusher *flusher) {
+        FlusherCounts counts;
+
+        pthread_mutex_lock(&flusher->lock);
+        counts = flusher->counts;
+        counts.commits = flusher->commits;
+        pthread_mutex_unlock(&flusher->lock);
+        return counts;
+}
