@@ -235,6 +235,11 @@ int connection_new(Manager *manager, int *fd, const struct ucred *credentials, u
                 connection_free(connection);
                 return r;
         }
+        /* Root's connections are the module's logins: answer the authentication, and the
+         * call that usually came with it, now rather than after a turn of the event loop
+         * that would only report the socket writable. Users wait for their turn. */
+        if (connection->peer_uid == 0)
+                connection_process(connection, true);
         connection_update_events(connection);
 
         *ret = connection;
