@@ -177,6 +177,9 @@ int flusher_start(sqlite3 *writer, const char *path, int64_t interval_usec, Flus
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
         if (rc == SQLITE_OK)
                 rc = sqlite3_busy_timeout(flusher->database, BUSY_TIMEOUT_MSEC);
+        /* It reads no records: a checkpoint copies pages past the cache. */
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(flusher->database, "PRAGMA cache_size = 8;", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
                 log_error("%s: cannot open a second connection to flush the database: %s",
                           path, flusher->database ? sqlite3_errmsg(flusher->database) : sqlite3_errstr(rc));
