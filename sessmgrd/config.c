@@ -77,6 +77,8 @@ void config_done(Config *config) {
         list_free(config->exempt_users);
         list_free(config->exempt_services);
         config->exempt_users = config->exempt_services = NULL;
+        free(config->fleet_agent_user);
+        config->fleet_agent_user = NULL;
 }
 
 bool config_list_contains(char *const *list, const char *item) {
@@ -165,6 +167,15 @@ static int on_entry(void *userdata, const char *section, const char *name, const
                 list_free(config->exempt_services);
                 config->exempt_services = NULL;
                 r = parse_list(value, &config->exempt_services);
+        } else if (strcmp(section, "Fleet") == 0 && strcmp(name, "AgentUser") == 0) {
+                free(config->fleet_agent_user);
+                config->fleet_agent_user = NULL;
+                if (!*value)
+                        r = 0;          /* empty: no fleet agent */
+                else if (strlen(value) > 32 || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(value))
+                        r = -EINVAL;
+                else
+                        r = (config->fleet_agent_user = strdup(value)) ? 0 : -ENOMEM;
         } else if (section[0])
                 return fail(state, "unknown setting %s= in [%s]", name, section);
         else

@@ -17,6 +17,7 @@ typedef struct Config {
         int64_t idle_warning_usec;      /* [IdleLogout] WarnSec= */
         char **exempt_users;            /* [IdleLogout] ExemptUsers=, NULL-terminated */
         char **exempt_services;         /* [IdleLogout] ExemptServices= */
+        char *fleet_agent_user;         /* [Fleet] AgentUser=, NULL: no fleet */
 } Config;
 
 void config_defaults(Config *config);

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "methods-fleet.h"
 #include "protocol.h"
 
 /* Routes each call of org.sessmgr.Manager1 to its handler, after checking the access the
@@ -20,6 +21,7 @@ static const char *const access_names[_ACCESS_MAX] = {
         [ACCESS_ROOT] = "root",
         [ACCESS_OWN_UID] = "own-uid",
         [ACCESS_OWN_SESSION] = "own-session",
+        [ACCESS_FLEET] = "fleet",
 };
 
 const char *method_access_to_string(MethodAccess access) {
@@ -69,6 +71,11 @@ static int check_access(const Method *method, Call *call, sd_bus_error *error) {
                 if (peer_uid == 0)
                         return 0;
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may call %s.", method->member);
+        case ACCESS_FLEET:
+                if (peer_uid == 0 || peer_uid == call->manager->fleet_agent_uid)
+                        return 0;
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Only root and the fleet agent may call %s.", method->member);
         case ACCESS_OWN_UID:
                 return check_own_uid(call, peer_uid, error);
         case ACCESS_OWN_SESSION:
@@ -88,6 +95,9 @@ static const Method *find_method(const char *member) {
         for (size_t i = 0; i < manager_methods_count; i++)
                 if (strcmp(manager_methods[i].member, member) == 0)
                         return &manager_methods[i];
+        for (size_t i = 0; i < fleet_methods_count; i++)
+                if (strcmp(fleet_methods[i].member, member) == 0)
+                        return &fleet_methods[i];
         return NULL;
 }
 

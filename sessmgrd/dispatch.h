@@ -20,6 +20,7 @@ typedef enum MethodAccess {
         ACCESS_OWN_SESSION,     /* first argument is a session id: one of the caller's;
                                  * root any. Another user's session is "no such session",
                                  * exactly like one that does not exist. */
+        ACCESS_FLEET,           /* root, or the fleet agent's user ([Fleet] AgentUser=) */
         _ACCESS_MAX,
 } MethodAccess;
 

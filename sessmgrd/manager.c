@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ int manager_new(Manager **ret) {
         if (!manager)
                 return -ENOMEM;
         manager->listen_fd = -1;
+        manager->fleet_agent_uid = (uid_t) -1;
         config_defaults(&manager->config);
 
         r = sd_event_default(&manager->event);
@@ -68,6 +70,28 @@ static void connections_update_events(void *userdata) {
                 connection_update_events(connection);
 }
 
+/* The fleet agent's user may read the change feed and ask for revocations; the feed's
+ * triggers exist only while there is such a user. */
+static int manager_configure_fleet(Manager *manager) {
+        const char *name = manager->config.fleet_agent_user;
+        struct passwd *entry = NULL;
+
+        manager->fleet_agent_uid = (uid_t) -1;
+        if (name) {
+                errno = 0;
+                entry = getpwnam(name);
+                if (!entry)
+                        log_warning("[Fleet] AgentUser=%s: no such user%s%s: the fleet agent is refused",
+                                    name, errno > 0 ? ": " : "", errno > 0 ? strerror(errno) : "");
+                else if (entry->pw_uid == 0)
+                        log_warning("[Fleet] AgentUser=%s is root: the fleet agent must run as a user of its own",
+                                    name);
+                else
+                        manager->fleet_agent_uid = entry->pw_uid;
+        }
+        return store_configure_change_feed(manager->store, manager->fleet_agent_uid != (uid_t) -1);
+}
+
 int manager_open_store(Manager *manager, const char *database_path) {
         int r;
 
@@ -78,6 +102,9 @@ int manager_open_store(Manager *manager, const char *database_path) {
         if (r < 0)
                 return r;
         r = store_configure_flushing(manager->store, manager->config.flush_interval_usec);
+        if (r < 0)
+                return r;
+        r = manager_configure_fleet(manager);
         if (r < 0)
                 return r;
         r = sessions_new(manager, connections_update_events, manager, &manager->sessions);

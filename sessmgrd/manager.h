@@ -45,6 +45,7 @@ typedef struct Manager {
         unsigned connections_root_reserve;      /* root's room beyond connections_max */
 
         char boot_id[SD_ID128_STRING_MAX];
+        uid_t fleet_agent_uid;          /* [Fleet] AgentUser=, or UID_INVALID */
 } Manager;
 
 int manager_new(Manager **ret);

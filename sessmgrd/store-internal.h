@@ -72,6 +72,12 @@ int store_bind_values(Store *store, sqlite3_stmt *statement, int first, const Bi
         store_bind_values((store), (statement), (first), (const BindValue[]) { __VA_ARGS__ },   \
                           sizeof((const BindValue[]) { __VA_ARGS__ }) / sizeof(BindValue))
 #define store_bind(store, statement, ...) store_bind_from(store, statement, 1, __VA_ARGS__)
+/* Cleanup: finalizes a statement prepared for one use. */
+static inline void sqlite3_finalizep(sqlite3_stmt **statement) {
+        sqlite3_finalize(*statement);
+}
+/* "id,logind_session,…": the record's columns, in record-fields.h's order, to be freed. */
+char *store_columns_list(bool include_id);
 /* Cleanup: returns a statement to a clean state when it goes out of scope. */
 void statement_resetp(sqlite3_stmt **statement);
 /* Runs an UPDATE whose parameters are bound; returns the number of rows it changed. */

@@ -57,6 +57,28 @@ static const char *const migrations[] = {
         "ALTER TABLE sessions ADD COLUMN parent_id INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE sessions ADD COLUMN revoke_time_usec INTEGER NOT NULL DEFAULT 0;"
         "CREATE INDEX sessions_open ON sessions(id) WHERE state != 'closed';",
+
+        /* 4 → 5: the fleet's change feed and readers without sessmgrd. change_seq numbers
+         * every change of a record, from change_counter, so that the fleet agent reads
+         * what changed after the last change it shipped (store-changes.c; the triggers
+         * that number changes exist only while a fleet agent is configured, so that
+         * other machines' logins do not pay for them). feed_identity names this
+         * numbering: a new one (a new database, the feed turned back on) tells the agent
+         * to ship everything again. sessions_v1 is the stable view for other readers
+         * (sessmgrd(8), READING THE DATABASE): new columns may be added, none renamed or
+         * dropped. */
+        "ALTER TABLE sessions ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;"
+        "CREATE INDEX sessions_by_change ON sessions(change_seq);"
+        "CREATE TABLE change_counter (value INTEGER NOT NULL);"
+        "INSERT INTO change_counter VALUES (0);"
+        "CREATE TABLE feed_identity (id TEXT NOT NULL);"
+        "INSERT INTO feed_identity VALUES (lower(hex(randomblob(16))));"
+        "CREATE VIEW sessions_v1 AS SELECT"
+        "  id, user, uid, service, tty, ttys, seat, vt, display, desktop,"
+        "  remote_host, remote_address, remote_port, auth_method, auth_key,"
+        "  logind_session, boot_id, leader_pid, parent_id, origin, state,"
+        "  login_time_usec, last_active_usec, last_active_source, end_time_usec,"
+        "  end_reason FROM sessions;",
 };
 
 int store_schema_latest(void) {

@@ -77,7 +77,7 @@ int run_update(Store *store, sqlite3_stmt *statement, const char *what) {
         return sqlite3_changes(store->database);
 }
 
-static char *columns_list(bool include_id) {
+char *store_columns_list(bool include_id) {
         size_t size = 1;
         char *list;
 
@@ -103,7 +103,7 @@ static char *columns_list(bool include_id) {
         " THEN revoke_reason END"
 
 static int prepare_statements(Store *store) {
-        _cleanup_(freep) char *all = columns_list(true), *without_id = columns_list(false), *placeholders = NULL;
+        _cleanup_(freep) char *all = store_columns_list(true), *without_id = store_columns_list(false), *placeholders = NULL;
         char *sql[_STATEMENT_MAX] = {};
         int r = 0;
 

@@ -28,6 +28,15 @@ DEFINE_POINTER_CLEANUP_FUNC(Store, store_free);
  * that much. See flusher.h. */
 int store_configure_flushing(Store *store, int64_t interval_usec);
 
+/* The fleet's change feed (store-changes.c): on while a fleet agent is configured. */
+int store_configure_change_feed(Store *store, bool on);
+/* Names the numbering of changes: a new one means every record is to be shipped again. */
+int store_get_feed_identity(Store *store, char **ret);
+/* Up to limit records changed after cursor `after`, oldest change first; *ret_cursor is
+ * the last one's change number (`after` when none). */
+int store_list_changes(Store *store, uint64_t after, uint32_t limit, SessionRecord **ret, size_t *ret_count,
+                       uint64_t *ret_cursor);
+
 int store_begin(Store *store);
 int store_commit(Store *store);
 void store_rollback(Store *store);

@@ -64,6 +64,7 @@ static void test_errors_name_the_line_and_the_problem(void **state) {
         assert_error("[History]\nRetentionDays=seven\n", "(text):2: [History] RetentionDays=: invalid value \"seven\"");
         assert_error("[History]\n\n\nRetentionDays=-1\n", ":4:");
         assert_error("[Activity]\nPollIntervalSec=0\n", "invalid value \"0\"");
+        assert_error("[Fleet]\nAgentUser=a user\n", "[Fleet] AgentUser=: invalid value");
         assert_error("[Database]\nFlushIntervalSec=61\n", "[Database] FlushIntervalSec=: invalid value \"61\"");
         assert_error("[Activity]\nPollIntervalSec=86401\n", "invalid value");
         assert_error("[Activity]\nPollInterval=5\n", "unknown setting PollInterval= in [Activity]");

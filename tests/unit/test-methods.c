@@ -15,6 +15,7 @@
 #include "../in-memory-manager.h"
 #include "connection.h"
 #include "dispatch.h"
+#include "methods-fleet.h"
 #include "log.h"
 #include "manager.h"
 #include "protocol.h"
@@ -49,8 +50,9 @@ static int teardown(void **state) {
 
 static void test_every_method_declares_its_access(void **state) {
         assert_true(manager_methods_count > 0);
-        for (size_t i = 0; i < manager_methods_count; i++) {
-                const Method *method = &manager_methods[i];
+        for (size_t i = 0; i < manager_methods_count + fleet_methods_count; i++) {
+                const Method *method = i < manager_methods_count ? &manager_methods[i]
+                                                                 : &fleet_methods[i - manager_methods_count];
 
                 assert_non_null(method->handler);
                 assert_non_null(method->signature);
