@@ -13,6 +13,7 @@ Connections over the Unix socket are trusted (any role, no password): the tests 
 each machine's role to test what the database refuses that role, not how it logs in.
 Over TCP every role needs its password, as in the field."""
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -166,7 +167,7 @@ class PostgresServer:
     def add_machine(self, machine_id, host_name, admin=False, password=None, database="sessmgr",
                     owner="sessmgr_owner"):
         """sessmgr.add_machine() as the DBA; returns the machine's role name."""
-        with self.connect(database, owner) as connection, connection.cursor() as cursor:
+        with contextlib.closing(self.connect(database, owner)) as connection, connection.cursor() as cursor:
             cursor.execute("SELECT sessmgr.add_machine(%s, %s, %s)", (machine_id, host_name, admin))
             role = cursor.fetchone()[0]
             if password is not None:
