@@ -21,15 +21,17 @@ def session_of(fleet, machine, session_id=1, **fields):
 
 
 def request(connection, fleet, target, session_id=1, target_user="alice", requester=None, user="alice", uid=60001,
-            expires=IN_AN_HOUR):
-    """Inserts a revocation request and returns (id, state)."""
+            expires=IN_AN_HOUR, returning=True):
+    """Inserts a revocation request and returns (id, state). Without RETURNING, the row
+    need not be readable by the requester afterwards: only the insert's checks apply."""
     with connection, connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO sessmgr.revocations (target_machine_id, target_boot_id, target_session_id, target_user_name,"
             " requester_machine_id, requester_user_name, requester_uid, requester_session_id, requester_address,"
-            f" expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, 7, '198.51.100.9', {expires}) RETURNING id, state",
+            f" expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, 7, '198.51.100.9', {expires})"
+            + (" RETURNING id, state" if returning else ""),
             (fleet.machines[target], "b" * 32, session_id, target_user, fleet.machines[requester], user, uid))
-        return cursor.fetchone()
+        return cursor.fetchone() if returning else None
 
 
 def one(connection, query, *arguments):
@@ -105,7 +107,7 @@ def test_request_is_stamped_with_the_requesters_own_machine(fleet):
     session_of(fleet, "A")
     c = fleet.connect("C")
     with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
-        request(c, fleet, target="A", requester="B")
+        request(c, fleet, target="A", requester="B", returning=False)
     assert one(fleet.owner(), "SELECT count(*) FROM sessmgr.revocations") == (0,)
     # In its own name it may, and the host name recorded is the DBA's, not C's say.
     request_id, state = request(c, fleet, target="A", requester="C")
