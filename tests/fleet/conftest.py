@@ -4,7 +4,6 @@
 does it, with three machines A, B (ordinary) and C (ordinary; the tests play it
 compromised) and an admin machine D, each with its own role."""
 
-import contextlib
 import os
 import sys
 import uuid
@@ -55,13 +54,7 @@ class Fleet:
 
 @pytest.fixture
 def fleet(server):
-    name = "fleet_" + uuid.uuid4().hex[:12]
-    with contextlib.closing(server.connect()) as admin, admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = 'sessmgr_owner'")
-        if cursor.fetchone() is None:
-            cursor.execute("CREATE ROLE sessmgr_owner LOGIN CREATEROLE")
-        cursor.execute(f"CREATE DATABASE {name} OWNER sessmgr_owner ENCODING 'UTF8' TEMPLATE template0")
-    server.migrate(name)
+    name = server.create_fleet_database("fleet_" + uuid.uuid4().hex[:12])
     result = Fleet(server, name)
     for machine in "ABC":
         result.add(machine)

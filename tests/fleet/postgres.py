@@ -153,11 +153,15 @@ class PostgresServer:
 
     # --- a sessmgr fleet database ------------------------------------------------------
     def create_fleet_database(self, name="sessmgr", owner="sessmgr_owner"):
-        """The DBA's set-up of docs/FLEET.md: an owner role with CREATEROLE, a UTF8
-        database it owns, then the shipped migrations run as that owner."""
-        self.psql("-c", f'CREATE ROLE "{owner}" LOGIN CREATEROLE',
-                  "-c", f'CREATE DATABASE "{name}" OWNER "{owner}" ENCODING \'UTF8\' TEMPLATE template0')
+        """The DBA's set-up of docs/FLEET.md: an owner role with CREATEROLE (made once per
+        server), a UTF8 database it owns and nobody else may enter, the shipped migrations
+        run as that owner, then the machines' group let in."""
+        self.psql("-c", f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{owner}') THEN "
+                        f'CREATE ROLE "{owner}" LOGIN CREATEROLE; END IF; END $$',
+                  "-c", f'CREATE DATABASE "{name}" OWNER "{owner}" ENCODING \'UTF8\' TEMPLATE template0',
+                  "-c", f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC')
         self.migrate(name, owner)
+        self.psql("-c", f'GRANT CONNECT, TEMPORARY ON DATABASE "{name}" TO sessmgr_machine')
         return name
 
     def migrate(self, database="sessmgr", user="sessmgr_owner", check=True):

@@ -197,6 +197,17 @@ def test_roles_outside_the_fleet_see_nothing(fleet):
     with contextlib.closing(fleet.server.connect()) as admin, admin.cursor() as cursor:
         cursor.execute("DROP ROLE IF EXISTS stranger")
         cursor.execute("CREATE ROLE stranger LOGIN")
+    # The database is closed to roles outside the fleet (docs/FLEET.md's set-up) ...
+    with pytest.raises(psycopg2.OperationalError, match="permission denied for database"):
+        fleet.server.connect(fleet.database, "stranger")
+    # ... and were it opened to one, the schema still is.
+    with contextlib.closing(fleet.server.connect()) as admin, admin.cursor() as cursor:
+        cursor.execute(f"GRANT CONNECT ON DATABASE {fleet.database} TO stranger")
     with contextlib.closing(fleet.server.connect(fleet.database, "stranger")) as stranger:
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             one(stranger, "SELECT count(*) FROM sessmgr.sessions")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            one(stranger, "SELECT sessmgr.my_machine_id()")
+    with contextlib.closing(fleet.server.connect()) as admin, admin.cursor() as cursor:
+        cursor.execute(f"REVOKE ALL ON DATABASE {fleet.database} FROM stranger")
+        cursor.execute("DROP ROLE stranger")
