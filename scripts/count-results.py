@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 EXPECTED = ["unit.json", "integration.xml", "unit-sanitizers.json", "integration-sanitizers.xml", "unit-valgrind.json",
-            "integration-valgrind.xml", "fuzz.json", "e2e.xml"]
+            "integration-valgrind.xml", "fleet.xml", "fuzz.json", "e2e.xml"]
 
 
 def count_meson(path):
