@@ -37,6 +37,12 @@ _sessmgrctl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
+    # --json=MODE; plain --json takes no value. Without bash-completion, "=" is a word.
+    if { $split && [[ $prev == --json ]]; } || [[ $prev == "=" && ${words[cword - 2]} == --json ]]; then
+        COMPREPLY=($(compgen -W "short pretty off" -- "$cur"))
+        return
+    fi
+
     case $prev in
         --user)
             COMPREPLY=($(compgen -u -- "$cur"))
@@ -89,10 +95,10 @@ _sessmgrctl()
 
     local options
     case $verb in
-        "" | list) options="--json --user --all" ;;
-        show) options="--json" ;;
-        history) options="--json --since --limit --user --all" ;;
-        logout) options="--others --all --yes --user" ;;
+        "" | list) options="--json -j --user --all" ;;
+        show) options="--json -j" ;;
+        history) options="--json -j --since --limit --user --all" ;;
+        logout) options="--others --all --yes --user --json -j" ;;
         *) return ;;
     esac
     if [[ $cur == -* ]]; then

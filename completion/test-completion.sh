@@ -2,41 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Tests the bash completion of sessmgrctl against a stand-in sessmgrctl that prints
 # canned JSON, once as plain bash and once with bash-completion loaded (if installed).
-# Usage: test-completion.sh PATH-TO-COMPLETION-FILE
+# Usage: test-completion.sh PATH-TO-COMPLETION-FILE PATH-TO-STAND-IN
 set -u
+export LC_ALL=C
 completion_file=$(realpath "$1")
 fake_bin=$(mktemp -d)
 trap 'rm -rf "$fake_bin"' EXIT
 
-# The stand-in: pretty JSON for "list" (session 12 is the current one), compact JSON
-# for "history", and other ids when --socket is given.
-cat >"$fake_bin/sessmgrctl" <<'FAKE'
-#!/bin/bash
-case "$*" in
-list*--socket*) printf '{ "sessions": [ { "id": 77, "current": false } ] }\n' ;;
-history*--socket*) printf '{ "sessions": [ { "id": 78 }, { "id": 77 } ] }\n' ;;
-list*) cat <<'JSON'
-{
-  "sessions": [
-    {
-      "id": 12,
-      "parent_id": 99,
-      "remote_host": "\"id\": 55",
-      "current": true
-    },
-    {
-      "id": 14,
-      "parent_id": null,
-      "current": false
-    }
-  ]
-}
-JSON
-;;
-history*) printf '{"sessions":[{"id":3,"current":false},{"id":4,"parent_id":1}]}\n' ;;
-*) exit 1 ;;
-esac
-FAKE
+cp "$2" "$fake_bin/sessmgrctl"
 chmod +x "$fake_bin/sessmgrctl"
 PATH=$fake_bin:$PATH
 
@@ -71,8 +44,13 @@ run_cases() {
     expect "sessmgrctl sh" "show"
     expect "sessmgrctl --json " "history list logout show"
     expect "sessmgrctl --" "--all --help --json --socket --user --version"
+    expect "sessmgrctl -" "--all --help --json --socket --user --version -j"
     expect "sessmgrctl history --" "--all --json --limit --since --socket --user"
-    expect "sessmgrctl logout --" "--all --others --socket --user --yes"
+    expect "sessmgrctl logout --" "--all --json --others --socket --user --yes"
+    expect "sessmgrctl list --json=" "off pretty short"
+    expect "sessmgrctl list --json=p" "pretty"
+    expect "sessmgrctl list --json " ""
+    expect "sessmgrctl -j " "history list logout show"
     expect "sessmgrctl --since " "12h 1d 1h 30d 7d today yesterday"
     # show: active and ended sessions; nested keys and strings do not count.
     expect "sessmgrctl show " "12 14 3 4"

@@ -2,7 +2,7 @@
 # Debian 12 packages sessmgr needs, sourced by scripts/demo and scripts/test.
 
 BUILD_PACKAGES="gcc meson ninja-build pkg-config scdoc systemd libsystemd-dev libpam0g-dev libsqlite3-dev libjson-c-dev libinih-dev"
-TEST_PACKAGES="binutils dbus-daemon valgrind clang libclang-rt-14-dev libcmocka-dev libpam-wrapper libnss-wrapper pamtester strace util-linux python3 python3-pytest python3-dbus"
+TEST_PACKAGES="binutils dbus-daemon valgrind clang libclang-rt-14-dev libcmocka-dev libpam-wrapper libnss-wrapper pamtester strace util-linux python3 python3-pytest python3-dbus zsh fish"
 # The fleet database tests start their own PostgreSQL server (tests/fleet/postgres.py).
 FLEET_TEST_PACKAGES="postgresql python3-psycopg2"
 # Building and checking the Debian and RPM packages (tests/e2e/test_packaging.py).

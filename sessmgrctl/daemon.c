@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "client.h"
 #include "daemon.h"
 #include "log.h"
 #include "macro.h"
+#include "protocol.h"
 #include "time-format.h"
 
 /* A person is waiting, but a hung daemon must not hang the terminal either. */
@@ -14,19 +16,44 @@
 
 static const char *connected_socket;
 
+/* What the last failure said, for logout's results. */
+static char last_error[512];
+static bool last_error_no_such_session;
+
+/* Prints the message and keeps it; "%m" says what r is. Returns r. */
+_printf_(2, 3)
+static int fail(int r, const char *format, ...) {
+        int saved_errno = errno;
+        va_list ap;
+
+        errno = -r;
+        va_start(ap, format);
+        vsnprintf(last_error, sizeof(last_error), format, ap);
+        va_end(ap);
+        errno = saved_errno;
+        return log_error_errno(r, "%s", last_error);
+}
+
 static int report(int r, const sd_bus_error *error) {
+        last_error_no_such_session = sd_bus_error_has_name(error, SESSMGR_ERROR_NO_SUCH_SESSION);
         if (r == -ENOENT || r == -ECONNREFUSED)
-                return log_error_errno(r, "sessmgrd is not running (cannot connect to %s: %m).", connected_socket);
+                return fail(r, "sessmgrd is not running (cannot connect to %s: %m).", connected_socket);
         if (r == -EACCES || r == -EPERM) {
                 if (error && sd_bus_error_is_set(error))
-                        return log_error_errno(r, "Permission denied: %s", error->message);
-                return log_error_errno(r, "Permission denied connecting to %s.", connected_socket);
+                        return fail(r, "Permission denied: %s", error->message);
+                return fail(r, "Permission denied connecting to %s.", connected_socket);
         }
         if (r == -ETIMEDOUT)
-                return log_error_errno(r, "sessmgrd did not answer within %d s.", (int) (CALL_TIMEOUT_USEC / USEC_PER_SEC));
+                return fail(r, "sessmgrd did not answer within %d s.", (int) (CALL_TIMEOUT_USEC / USEC_PER_SEC));
         if (error && sd_bus_error_is_set(error))
-                return log_error_errno(r, "%s", error->message ?: error->name);
-        return log_error_errno(r, "Talking to sessmgrd failed: %m");
+                return fail(r, "%s", error->message ?: error->name);
+        return fail(r, "Talking to sessmgrd failed: %m");
+}
+
+const char *daemon_last_error(bool *ret_no_such_session) {
+        if (ret_no_such_session)
+                *ret_no_such_session = last_error_no_such_session;
+        return last_error;
 }
 
 int daemon_connect(const char *socket_path, sd_bus **ret) {
@@ -49,7 +76,8 @@ static int call(sd_bus *bus, sd_bus_message *m, sd_bus_message **ret_reply) {
 }
 
 static int malformed_reply(int r) {
-        return log_error_errno(r, "sessmgrd sent a reply this sessmgrctl cannot read: %m");
+        last_error_no_such_session = false;
+        return fail(r, "sessmgrd sent a reply this sessmgrctl cannot read: %m");
 }
 
 /* Reads a list reply (an array of record structs) into an array of records. */

@@ -10,6 +10,13 @@
  * "sessmgrctl list --json" (22 of 34 ms); this takes about a millisecond. The unit tests
  * read what it writes back with json-c. */
 
+/* --json=MODE, as systemd's tools spell it. */
+typedef enum JsonMode {
+        JSON_OFF,
+        JSON_SHORT,             /* one line, no blanks: for programs */
+        JSON_PRETTY,            /* indented, one member per line: for a person at a terminal */
+} JsonMode;
+
 typedef struct JsonWriter {
         FILE *output;
         bool pretty;            /* indented, one member per line: for a person at a terminal */

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "json-writer.h"
+
 typedef enum LogoutMode {
         LOGOUT_NAMED,           /* the sessions given by id, never the current one */
         LOGOUT_OTHERS,          /* every session of the user but the current one */
@@ -18,6 +20,7 @@ typedef struct LogoutRequest {
         size_t id_count;
         uint32_t uid;           /* whose sessions, for LOGOUT_OTHERS and LOGOUT_ALL */
         bool assume_yes;
+        JsonMode json;          /* not JSON_OFF: no questions, a result per session on stdout */
 } LogoutRequest;
 
 /* Returns 0 when every chosen session ended, negative (after saying why) otherwise. */

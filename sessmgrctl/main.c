@@ -48,7 +48,7 @@ typedef struct Arguments {
         bool all;               /* list: every user's sessions; logout: every session */
         bool others;
         bool assume_yes;
-        bool json;
+        JsonMode json;
         int64_t since_usec;     /* history */
         uint32_t limit;         /* history */
         OptionGroup given;      /* the groups of the options on the command line */
@@ -82,7 +82,9 @@ static void help(void) {
                "  history           your ended sessions, newest first\n"
                "\n"
                "Options:\n"
-               "  --json            machine-readable output (fields in sessmgrctl(1))\n"
+               "  --json=MODE       machine-readable output: short, pretty or off\n"
+               "                    (fields in sessmgrctl(1))\n"
+               "  -j, --json        JSON, pretty on a terminal and short otherwise\n"
                "  -y, --yes         log out without asking\n"
                "  --since TIME      history: ended at or after TIME (2026-11-28, today, 12h, 7d)\n"
                "  --limit N         history: at most N sessions (default 50, 0: up to 10000)\n"
@@ -116,12 +118,51 @@ static int parse_limit(const char *text, uint32_t *ret) {
         return 0;
 }
 
+static const char *const json_mode_names[] = {
+        [JSON_OFF]    = "off",
+        [JSON_SHORT]  = "short",
+        [JSON_PRETTY] = "pretty",
+};
+
+static int json_mode_from_name(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(json_mode_names); i++)
+                if (strcmp(json_mode_names[i], name) == 0)
+                        return (int) i;
+        return -EINVAL;
+}
+
+/* --json=MODE as systemd's tools take it, "help" listing the modes. Plain --json, as
+ * before there were modes, is -j: pretty for a person at a terminal, short for a program.
+ * next: the argument after it. Returns 1 to go on, 0 to exit successfully, negative on a
+ * usage error. */
+static int parse_json_mode(const char *text, const char *next, JsonMode *ret) {
+        int mode;
+
+        if (!text) {
+                /* Else "list --json short" fails with "list takes no arguments". */
+                if (next && json_mode_from_name(next) >= 0)
+                        return usage_error("the JSON mode goes after '=': --json=%s.", next);
+                *ret = isatty(STDOUT_FILENO) ? JSON_PRETTY : JSON_SHORT;
+                return 1;
+        }
+        if (strcmp(text, "help") == 0) {
+                for (size_t i = 0; i < ELEMENTSOF(json_mode_names); i++)
+                        puts(json_mode_names[i]);
+                return 0;
+        }
+        mode = json_mode_from_name(text);
+        if (mode < 0)
+                return usage_error("--json: '%s' is not a JSON mode (short, pretty, off).", text);
+        *ret = (JsonMode) mode;
+        return 1;
+}
+
 /* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
 static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
         enum { OPTION_JSON = 0x100, OPTION_USER, OPTION_ALL, OPTION_OTHERS, OPTION_SINCE, OPTION_LIMIT,
                OPTION_SOCKET, OPTION_VERSION };
         static const struct option options[] = {
-                { "json",    no_argument,       NULL, OPTION_JSON    },
+                { "json",    optional_argument, NULL, OPTION_JSON    },
                 { "user",    required_argument, NULL, OPTION_USER    },
                 { "all",     no_argument,       NULL, OPTION_ALL     },
                 { "others",  no_argument,       NULL, OPTION_OTHERS  },
@@ -133,14 +174,20 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                 { "version", no_argument,       NULL, OPTION_VERSION },
                 {}
         };
-        int c;
+        int c, r;
 
         opterr = 0;
         /* Options may come before or after the command ("sessmgrctl list --json"). */
-        while ((c = getopt_long(argc, argv, ":hy", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":hjy", options, NULL)) >= 0)
                 switch (c) {
                 case OPTION_JSON:
-                        arguments->json = true;
+                        r = parse_json_mode(optarg, optind < argc ? argv[optind] : NULL, &arguments->json);
+                        if (r <= 0)
+                                return r;
+                        arguments->given |= GROUP_JSON;
+                        break;
+                case 'j':
+                        (void) parse_json_mode(NULL, NULL, &arguments->json);
                         arguments->given |= GROUP_JSON;
                         break;
                 case OPTION_USER:
@@ -236,6 +283,9 @@ static int check_logout(const Verb *verb, Arguments *arguments, char **args, uns
                 return usage_error("logout takes session ids, or --others, or --all.");
         if (arguments->user && n_args > 0)
                 return usage_error("--user goes with --others or --all, not with session ids.");
+        /* A program cannot answer the question, and its stdout is for the JSON. */
+        if (arguments->json != JSON_OFF && !arguments->assume_yes)
+                return usage_error("logout with JSON output does not ask for confirmation: add --yes.");
         return parse_session_ids(args, n_args, arguments);
 }
 
@@ -265,6 +315,7 @@ static int run_logout(sd_bus *bus, const Arguments *arguments) {
                 .ids = arguments->ids,
                 .id_count = arguments->id_count,
                 .assume_yes = arguments->assume_yes,
+                .json = arguments->json,
         };
         Arguments whose = *arguments;
         int r;
@@ -286,7 +337,7 @@ static const Verb verbs[] = {
         { "history", 0, 0,        NULL,                     GROUP_WHOSE | GROUP_HISTORY | GROUP_JSON, false,
           check_whose, run_history },
         /* Its operands and --others/--all exclude each other: check_logout says so. */
-        { "logout",  0, UINT_MAX, NULL,                     GROUP_WHOSE | GROUP_OTHERS | GROUP_YES, false,
+        { "logout",  0, UINT_MAX, NULL,                     GROUP_WHOSE | GROUP_OTHERS | GROUP_YES | GROUP_JSON, false,
           check_logout, run_logout },
 };
 

@@ -16,16 +16,11 @@
 
 /* The reading commands: list, show and history, as tables or JSON. */
 
-/* Indented for a person on a terminal, one line for a pipe (cheaper, and what jq reads). */
-static void json_writer_for_stdout(JsonWriter *writer) {
-        json_writer_init(writer, stdout, isatty(STDOUT_FILENO));
-}
-
-static int list_as_json(const SessionRecord *records, size_t count, const CurrentSession *current) {
+static int list_as_json(const SessionRecord *records, size_t count, const CurrentSession *current, JsonMode mode) {
         JsonWriter writer;
         int r = 0;
 
-        json_writer_for_stdout(&writer);
+        json_writer_init(&writer, stdout, mode == JSON_PRETTY);
         json_begin_object(&writer);
         json_key(&writer, "sessions");
         json_begin_array(&writer);
@@ -116,7 +111,7 @@ static int compare_last_active(const void *a, const void *b) {
         return x->id > y->id ? -1 : x->id < y->id;
 }
 
-int show_sessions(sd_bus *bus, uint32_t uid, bool json) {
+int show_sessions(sd_bus *bus, uint32_t uid, JsonMode json) {
         _cleanup_(current_session_done) CurrentSession current = {};
         SessionRecord *records = NULL;
         size_t count = 0;
@@ -130,8 +125,8 @@ int show_sessions(sd_bus *bus, uint32_t uid, bool json) {
                 qsort(records, count, sizeof(*records), compare_last_active);
 
         current_session_find(&current);
-        if (json)
-                r = list_as_json(records, count, &current);
+        if (json != JSON_OFF)
+                r = list_as_json(records, count, &current, json);
         else
                 r = list_as_table(records, count, &current, uid == SESSMGR_UID_ALL);
         session_record_array_free(records, count);
@@ -169,7 +164,7 @@ static int history_as_table(const SessionRecord *records, size_t count, bool sho
         return table_print(table, stdout, false);
 }
 
-int show_history(sd_bus *bus, uint32_t uid, int64_t since_usec, uint32_t limit, bool json) {
+int show_history(sd_bus *bus, uint32_t uid, int64_t since_usec, uint32_t limit, JsonMode json) {
         _cleanup_(current_session_done) CurrentSession current = {};
         SessionRecord *records = NULL;
         size_t count = 0;
@@ -180,15 +175,15 @@ int show_history(sd_bus *bus, uint32_t uid, int64_t since_usec, uint32_t limit, 
                 return r;
 
         current_session_find(&current);
-        if (json)
-                r = list_as_json(records, count, &current);
+        if (json != JSON_OFF)
+                r = list_as_json(records, count, &current, json);
         else
                 r = history_as_table(records, count, uid == SESSMGR_UID_ALL);
         session_record_array_free(records, count);
         return r;
 }
 
-int show_session(sd_bus *bus, uint64_t id, bool json) {
+int show_session(sd_bus *bus, uint64_t id, JsonMode json) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         _cleanup_(current_session_done) CurrentSession current = {};
         int r;
@@ -198,10 +193,10 @@ int show_session(sd_bus *bus, uint64_t id, bool json) {
                 return r;
 
         current_session_find(&current);
-        if (json) {
+        if (json != JSON_OFF) {
                 JsonWriter writer;
 
-                json_writer_for_stdout(&writer);
+                json_writer_init(&writer, stdout, json == JSON_PRETTY);
                 r = session_write_json(&writer, &record, session_is_current(&record, &current));
                 if (r < 0)
                         return log_error_errno(r, "Out of memory.");

@@ -255,3 +255,50 @@ def test_logind_restart_is_followed(box):
                        what="the killed session to be closed")
     assert ended["end_reason"] == "terminated"
     held.drop()
+
+
+def test_logout_json_for_scripts(box):
+    """What configuration management reads: a result per session, nothing else on stdout,
+    and an exit status that says whether every session went."""
+    shell = RemoteShell(box, "alice")
+    other = box.ssh_background("alice")
+    other_logind = new_session(box, "alice", {shell.logind_session})
+    ids = {r["logind_session"]: r["id"] for r in json.loads(shell.run("sessmgrctl list -j", check=True).stdout)["sessions"]}
+    one, two = ids[shell.logind_session], ids[other_logind]
+
+    # A program cannot answer the question: it must say --yes, or nothing happens.
+    result = shell.run("sessmgrctl logout --others --json")
+    assert result.returncode == 2 and "add --yes" in result.stderr and result.stdout == "", result
+    assert other.is_running()
+
+    result = shell.run("sessmgrctl logout --others --yes --json=short")
+    assert result.returncode == 0, result
+    answer = json.loads(result.stdout)
+    assert len(result.stdout.splitlines()) == 1
+    ended, kept = answer["sessions"]
+    assert ended["id"] == two and ended["logind_session"] == other_logind and ended["current"] is False
+    # logind may still be stopping its processes when sessmgrctl looks.
+    assert ended["result"] == "logged-out" and ended["message"] in (None, "its processes are still exiting"), ended
+    assert kept == {"id": one, "logind_session": shell.logind_session, "current": True,
+                    "result": "skipped", "message": "it is the session sessmgrctl runs in"}
+    wait_until(lambda: not other.is_running(), what="the other SSH client to be disconnected")
+    wait_until(lambda: record(box, two)["state"] == "closed", what=f"session {two} to be closed")
+
+    # Naming it again, with a typo: both fail, nothing else is touched.
+    result = shell.run(f"sessmgrctl logout {two} 999 --yes --json")
+    assert result.returncode == 1, result
+    assert json.loads(result.stdout)["sessions"] == [
+        {"id": two, "logind_session": other_logind, "current": False, "result": "refused",
+         "message": f"Session {two} cannot be logged out: it has already ended."},
+        {"id": 999, "logind_session": None, "current": False, "result": "not-found", "message": "No session 999."}]
+    assert "No session 999." in result.stderr
+
+    # --all: the document is whole before this session goes, and says so.
+    shell.handle.process.stdin.write(b"sessmgrctl logout --all --yes --json >/tmp/all.json 2>/tmp/all.err\n")
+    shell.handle.process.stdin.flush()
+    wait_until(lambda: not shell.is_running(), what="the current session to end")
+    wait_until(lambda: not logind_has(box, shell.logind_session), what="logind to drop the current session")
+    assert json.loads(box.read_file("/tmp/all.json")) == {"sessions": [
+        {"id": one, "logind_session": shell.logind_session, "current": True, "result": "logging-out", "message": None}]}
+    ended = wait_until(lambda: record(box, one)["state"] == "closed" and record(box, one), what="the record to close")
+    assert ended["end_reason"] == f"revoked by session {one} from 127.0.0.1"

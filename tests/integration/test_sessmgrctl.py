@@ -31,7 +31,7 @@ def test_help_and_version(world):
     (["logout", "x"], "is not a session id"),
     (["list", "--others"], "applies to logout only"),
     (["list", "--yes"], "--yes applies to logout only"),
-    (["logout", "--all", "--json"], "--json does not apply to logout"),
+    (["logout", "--all", "--json"], "logout with JSON output does not ask for confirmation: add --yes"),
     # The verb table says which options each command takes; the refusals follow from it.
     (["history", "--others"], "--others applies to logout only"),
     (["show", "1", "--yes"], "--yes applies to logout only"),
