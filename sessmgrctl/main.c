@@ -182,6 +182,9 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                 switch (c) {
                 case OPTION_JSON:
                         r = parse_json_mode(optarg, optind < argc ? argv[optind] : NULL, &arguments->json);
+                        /* Plain --json is short wherever it goes; -j follows the terminal. */
+                        if (r > 0 && !optarg)
+                                arguments->json = JSON_SHORT;
                         if (r <= 0)
                                 return r;
                         arguments->given |= GROUP_JSON;

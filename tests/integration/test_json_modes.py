@@ -78,17 +78,18 @@ def test_short_and_pretty_are_the_same_document(two_sessions, verb):
     assert json.loads(short.stdout)  # not an empty list: both sessions are in it
 
 
-def test_plain_json_and_j_follow_the_terminal(two_sessions):
+def test_j_follows_the_terminal_and_plain_json_is_short(two_sessions):
     # Not a terminal: short, as --json always printed for programs.
     for option in ("--json", "-j"):
         result = two_sessions.ctl("list", option, user="alice")
         assert result.returncode == 0 and is_short(result.stdout), (option, result.stdout)
-    # A terminal: pretty, for the person reading it, unless a mode is named.
-    for option in ("--json", "-j", "--json=pretty"):
+    # A terminal: -j is pretty, for the person reading it; plain --json stays short.
+    for option in ("-j", "--json=pretty"):
         status, output = on_terminal(two_sessions, "list", option, user="alice")
         assert status == 0 and is_pretty(output), (option, output)
-    status, output = on_terminal(two_sessions, "list", "--json=short", user="alice")
-    assert status == 0 and is_short(output), output
+    for option in ("--json", "--json=short"):
+        status, output = on_terminal(two_sessions, "list", option, user="alice")
+        assert status == 0 and is_short(output), (option, output)
     # off: the table, wherever it goes; the last mode given counts.
     for arguments in (["--json=off"], ["-j", "--json=off"]):
         result = two_sessions.ctl("list", *arguments, user="alice")
