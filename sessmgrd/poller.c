@@ -249,6 +249,16 @@ int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_roo
         return stepper_new(manager->event, interval_usec, interval_usec, begin_walk, step, poller, &poller->walk);
 }
 
+int poller_set_interval(Poller *poller, int64_t interval_usec) {
+        if (!poller || poller->interval_usec == interval_usec)
+                return 0;
+        /* A walk under way is dropped: the next one goes over every session again. */
+        poller->walk = stepper_free(poller->walk);
+        poller->interval_usec = interval_usec;
+        return stepper_new(poller->manager->event, interval_usec, interval_usec, begin_walk, step, poller,
+                           &poller->walk);
+}
+
 Poller *poller_free(Poller *poller) {
         if (!poller)
                 return NULL;
