@@ -170,7 +170,8 @@ static unsigned look_at(Poller *poller, SessionRecord *record, int64_t now, bool
                 return processes;       /* its cgroup is gone: logind will tell us it ended */
 
         first_look = !previous->counters.known;
-        moved = activity_judge(&sample, &previous->counters, now, &last_active, &source);
+        moved = activity_judge(&sample, &previous->counters, now, manager->config.count_process_activity,
+                               &last_active, &source);
         if (moved) {
                 previous->idle_warned = false;
                 previous->idle_logout_asked_usec = 0;
