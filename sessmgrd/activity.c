@@ -10,7 +10,7 @@ static bool counters_grew(const ActivitySample *sample, const ActivityCounters *
 }
 
 bool activity_judge(const ActivitySample *sample, ActivityCounters *previous, int64_t now_usec,
-                    int64_t *last_active_usec, const char **source) {
+                    bool count_process_activity, int64_t *last_active_usec, const char **source) {
         bool moved = false;
 
         if (sample->has_tty) {
@@ -21,7 +21,9 @@ bool activity_judge(const ActivitySample *sample, ActivityCounters *previous, in
                         *source = ACTIVITY_SOURCE_TTY;
                         moved = true;
                 }
-        } else if (counters_grew(sample, previous) && now_usec > *last_active_usec) {
+        }
+        if ((!sample->has_tty || count_process_activity) && counters_grew(sample, previous) &&
+            now_usec > *last_active_usec) {
                 *last_active_usec = now_usec;
                 *source = ACTIVITY_SOURCE_PROCESS;
                 moved = true;

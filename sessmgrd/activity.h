@@ -10,7 +10,9 @@
  * A session with a terminal is active when someone types into it: the newest input time
  * (atime) of its terminals, what w(1) and logind use. A session without one (sftp,
  * "ssh host cmd", port forwarding) is active when its processes did something since the
- * last look: CPU time or I/O went up, and that counts as activity at the time of the look. */
+ * last look: CPU time or I/O went up, and that counts as activity at the time of the look.
+ * With [IdleLogout] CountProcessActivity=yes, the latter counts for terminal sessions too
+ * (a build or a job left running in one). */
 
 /* Less CPU than this between two looks is housekeeping, not use. */
 #define ACTIVITY_CPU_THRESHOLD_USEC 10000
@@ -34,6 +36,7 @@ typedef struct ActivityCounters {
 #define ACTIVITY_SOURCE_PROCESS "process-activity"
 
 /* Moves *last_active_usec and *source when the sample shows newer activity; remembers the
- * sample's counters in *previous. Returns true when the last activity moved. */
+ * sample's counters in *previous. count_process_activity: the processes' work counts for a
+ * session with a terminal too. Returns true when the last activity moved. */
 bool activity_judge(const ActivitySample *sample, ActivityCounters *previous, int64_t now_usec,
-                    int64_t *last_active_usec, const char **source);
+                    bool count_process_activity, int64_t *last_active_usec, const char **source);

@@ -170,7 +170,8 @@ static unsigned look_at(Poller *poller, SessionRecord *record, int64_t now, bool
                 return processes;       /* its cgroup is gone: logind will tell us it ended */
 
         first_look = !previous->counters.known;
-        moved = activity_judge(&sample, &previous->counters, now, &last_active, &source);
+        moved = activity_judge(&sample, &previous->counters, now, manager->config.count_process_activity,
+                               &last_active, &source);
         if (moved) {
                 previous->idle_warned = false;
                 previous->idle_logout_asked_usec = 0;
@@ -247,6 +248,16 @@ int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_roo
 
         /* The first walk an interval after start, as each after the previous one. */
         return stepper_new(manager->event, interval_usec, interval_usec, begin_walk, step, poller, &poller->walk);
+}
+
+int poller_set_interval(Poller *poller, int64_t interval_usec) {
+        if (!poller || poller->interval_usec == interval_usec)
+                return 0;
+        /* A walk under way is dropped: the next one goes over every session again. */
+        poller->walk = stepper_free(poller->walk);
+        poller->interval_usec = interval_usec;
+        return stepper_new(poller->manager->event, interval_usec, interval_usec, begin_walk, step, poller,
+                           &poller->walk);
 }
 
 Poller *poller_free(Poller *poller) {

@@ -16,6 +16,9 @@ typedef struct Poller Poller;
 int poller_start(Manager *manager, int64_t interval_usec, const char *cgroup_root);
 Poller *poller_free(Poller *poller);
 
+/* A new interval (a reload): the next walk begins one new interval from now. */
+int poller_set_interval(Poller *poller, int64_t interval_usec);
+
 /* Looks at these sessions now (a user asking for their list sees fresh terminals and
  * activity); updates the records in place and in the store. */
 void poller_refresh(Poller *poller, SessionRecord *records, size_t count);

@@ -25,27 +25,27 @@ static void test_process_activity(void **state) {
 
         /* First look: only a baseline, however much CPU the login itself took. */
         now += 30 * SECOND;
-        assert_false(activity_judge(&sample, &previous, now, &last_active, &source));
+        assert_false(activity_judge(&sample, &previous, now, false, &last_active, &source));
         assert_int_equal(last_active, LOGIN);
         assert_string_equal(source, ACTIVITY_SOURCE_LOGIN);
 
         /* Idle ("sleep 60"): a few µs of housekeeping is not use. */
         now += 30 * SECOND;
         sample.cpu_usec += ACTIVITY_CPU_THRESHOLD_USEC - 1;
-        assert_false(activity_judge(&sample, &previous, now, &last_active, &source));
+        assert_false(activity_judge(&sample, &previous, now, false, &last_active, &source));
         assert_int_equal(last_active, LOGIN);
 
         /* Busy: activity at the time of the look. */
         now += 30 * SECOND;
         sample.cpu_usec += 2 * SECOND;
-        assert_true(activity_judge(&sample, &previous, now, &last_active, &source));
+        assert_true(activity_judge(&sample, &previous, now, false, &last_active, &source));
         assert_int_equal(last_active, now);
         assert_string_equal(source, ACTIVITY_SOURCE_PROCESS);
 
         /* Idle again: stays where it was. */
         int64_t busy_at = now;
         now += 30 * SECOND;
-        assert_false(activity_judge(&sample, &previous, now, &last_active, &source));
+        assert_false(activity_judge(&sample, &previous, now, false, &last_active, &source));
         assert_int_equal(last_active, busy_at);
 }
 
@@ -55,23 +55,23 @@ static void test_io_counts_and_counter_reset(void **state) {
         const char *source = ACTIVITY_SOURCE_LOGIN;
         ActivitySample sample = { .cpu_usec = 100, .io_bytes = 4096 };
 
-        assert_false(activity_judge(&sample, &previous, now, &last_active, &source));
+        assert_false(activity_judge(&sample, &previous, now, false, &last_active, &source));
         /* An sftp download that costs little CPU still moves bytes. */
         now += 30 * SECOND;
         sample.io_bytes += 1 << 20;
-        assert_true(activity_judge(&sample, &previous, now, &last_active, &source));
+        assert_true(activity_judge(&sample, &previous, now, false, &last_active, &source));
         assert_int_equal(last_active, now);
 
         /* Counters that went down (a new cgroup): a new baseline, no activity. */
         now += 30 * SECOND;
         sample = (ActivitySample) { .cpu_usec = 10, .io_bytes = 0 };
-        assert_false(activity_judge(&sample, &previous, now, &last_active, &source));
+        assert_false(activity_judge(&sample, &previous, now, false, &last_active, &source));
         assert_int_equal(previous.cpu_usec, 10);
         assert_true(previous.known);
 
         /* No cgroup numbers at all: never "active" from processes. */
         sample = (ActivitySample) { .cpu_usec = -1, .io_bytes = -1 };
-        assert_false(activity_judge(&sample, &previous, now + 30 * SECOND, &last_active, &source));
+        assert_false(activity_judge(&sample, &previous, now + 30 * SECOND, false, &last_active, &source));
         assert_false(previous.known);
 }
 
@@ -82,22 +82,58 @@ static void test_tty_input(void **state) {
         ActivitySample sample = { .cpu_usec = 0, .io_bytes = -1, .has_tty = true, .tty_input_usec = LOGIN - SECOND };
 
         /* Input before the login (the pty's creation) is not activity. */
-        assert_false(activity_judge(&sample, &previous, now, &last_active, &source));
+        assert_false(activity_judge(&sample, &previous, now, false, &last_active, &source));
 
         sample.tty_input_usec = LOGIN + 42 * SECOND;
-        assert_true(activity_judge(&sample, &previous, now, &last_active, &source));
+        assert_true(activity_judge(&sample, &previous, now, false, &last_active, &source));
         assert_int_equal(last_active, LOGIN + 42 * SECOND);
         assert_string_equal(source, ACTIVITY_SOURCE_TTY);
 
         /* A terminal session busy computing without input is not "in use" by a person. */
         sample.cpu_usec += 10 * SECOND;
-        assert_false(activity_judge(&sample, &previous, now + 30 * SECOND, &last_active, &source));
+        assert_false(activity_judge(&sample, &previous, now + 30 * SECOND, false, &last_active, &source));
         assert_int_equal(last_active, LOGIN + 42 * SECOND);
 
         /* Input stamped in the future (clock set back) counts as now, no later. */
         sample.tty_input_usec = now + 3600 * SECOND;
-        assert_true(activity_judge(&sample, &previous, now + 30 * SECOND, &last_active, &source));
+        assert_true(activity_judge(&sample, &previous, now + 30 * SECOND, false, &last_active, &source));
         assert_int_equal(last_active, now + 30 * SECOND);
+}
+
+/* CountProcessActivity=yes: a terminal session whose processes work (a build) is in use,
+ * one whose processes barely run (an idle shell, a quiet "tail -f") is not. */
+static void test_tty_session_counting_process_activity(void **state) {
+        ActivityCounters previous = {};
+        int64_t last_active = LOGIN, now = LOGIN + 30 * SECOND;
+        const char *source = ACTIVITY_SOURCE_LOGIN;
+        ActivitySample sample = { .cpu_usec = 0, .io_bytes = -1, .has_tty = true, .tty_input_usec = LOGIN };
+
+        assert_false(activity_judge(&sample, &previous, now, true, &last_active, &source));     /* baseline */
+
+        now += 30 * SECOND;
+        sample.cpu_usec += ACTIVITY_CPU_THRESHOLD_USEC - 1;
+        assert_false(activity_judge(&sample, &previous, now, true, &last_active, &source));
+        assert_int_equal(last_active, LOGIN);
+
+        now += 30 * SECOND;
+        sample.cpu_usec += 20 * SECOND;
+        assert_true(activity_judge(&sample, &previous, now, true, &last_active, &source));
+        assert_int_equal(last_active, now);
+        assert_string_equal(source, ACTIVITY_SOURCE_PROCESS);
+
+        /* Typing afterwards moves it on as before. */
+        sample.tty_input_usec = now + 10 * SECOND;
+        now += 30 * SECOND;
+        assert_true(activity_judge(&sample, &previous, now, true, &last_active, &source));
+        assert_int_equal(last_active, sample.tty_input_usec);
+        assert_string_equal(source, ACTIVITY_SOURCE_TTY);
+
+        /* The same work with the option off (the default) is not use. */
+        int64_t typed_at = last_active;
+        now += 30 * SECOND;
+        sample.cpu_usec += 20 * SECOND;
+        assert_false(activity_judge(&sample, &previous, now, false, &last_active, &source));
+        assert_int_equal(last_active, typed_at);
 }
 
 static void test_tty_names(void **state) {
@@ -216,6 +252,7 @@ int main(void) {
                 cmocka_unit_test(test_process_activity),
                 cmocka_unit_test(test_io_counts_and_counter_reset),
                 cmocka_unit_test(test_tty_input),
+                cmocka_unit_test(test_tty_session_counting_process_activity),
                 cmocka_unit_test(test_tty_names),
                 cmocka_unit_test(test_sshd_accepted),
                 cmocka_unit_test(test_idle_policy),
