@@ -1,16 +1,21 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The packages: the .debs built from this tree by packaging/build-deb, checked by
 lintian, then installed, used, removed and purged in a container the way an
-administrator would; and the meson dist tarball, from which the RPM spec builds.
+administrator would; their autopkgtests (DEP-8), checked by autopkgtest's own parser
+and run against the installed packages in a container; the watch file, run by uscan;
+and the meson dist tarball, from which the source package and the RPM spec build.
 
 The .debs are built once per run (about 15 s); SESSMGR_DEBS=DIR uses prebuilt ones.
-Host tools: dpkg-dev, debhelper, lintian, rpm and the build dependencies.
+Host tools: dpkg-dev, debhelper, lintian, autopkgtest, devscripts, rpm and the build
+dependencies (scripts/dependencies.sh, PACKAGING_PACKAGES).
 """
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -19,6 +24,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("libpam-sessmgr", "sessmgr")
 DEB_DIRECTORY = "/root/sessmgr-debs"     # where the .debs go inside the container
+SOURCE_DIRECTORY = "/srv/sessmgr-source"  # the source tree (debian/ at its top) in it, world-readable
+AUTOPKGTEST_LIBRARY = "/usr/share/autopkgtest/lib"   # Debian's autopkgtest package
 APT = {"DEBIAN_FRONTEND": "noninteractive"}
 PAM_FILES = "/etc/pam.d"
 
@@ -36,7 +43,8 @@ def require_tools(*tools):
     missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
         pytest.fail(f"missing host tools: {', '.join(missing)} "
-                    "(apt-get install dpkg-dev debhelper lintian rpm)", pytrace=False)
+                    "(apt-get install dpkg-dev debhelper lintian autopkgtest devscripts rpm)",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -99,18 +107,144 @@ def dist_tarball(tmp_path_factory):
     return tarball
 
 
+@pytest.fixture(scope="session")
+def dist_packages(dist_tarball, tmp_path_factory):
+    """The directory where packaging/build-deb put what it built from the dist tarball:
+    the source package (.dsc, orig and debian tarballs), the .debs and the .changes."""
+    require_tools("dpkg-buildpackage", "dh")
+    directory = tmp_path_factory.mktemp("dist-packages")
+    run_on_host([REPO / "packaging/build-deb", "--tarball", dist_tarball, directory],
+                "packaging/build-deb --tarball")
+    return directory
+
+
+def debian_source_tree(directory):
+    """A source tree as Debian's tools expect it, debian/ at the top: ours is in
+    packaging/debian (see packaging/build-deb)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "debian").symlink_to(REPO / "packaging/debian")
+    return directory
+
+
+def autopkgtests(testbed_capabilities, tmp_path):
+    """The tests of debian/tests/control as autopkgtest reads them for a testbed with
+    these capabilities: (tests it would run, whether it would skip any)."""
+    if not Path(AUTOPKGTEST_LIBRARY, "testdesc.py").exists():
+        pytest.fail(f"no {AUTOPKGTEST_LIBRARY}/testdesc.py (apt-get install autopkgtest)",
+                    pytrace=False)
+    sys.path.insert(0, AUTOPKGTEST_LIBRARY)
+    try:
+        import testdesc
+    finally:
+        sys.path.remove(AUTOPKGTEST_LIBRARY)
+    architecture = run_on_host(["dpkg", "--print-architecture"], "dpkg").stdout.strip()
+    return testdesc.parse_debian_source(str(debian_source_tree(tmp_path / "source")),
+                                        testbed_capabilities, architecture)
+
+
 # -- on the host -----------------------------------------------------------------
 
 
-def test_lintian_reports_no_errors(debs, tmp_path):
+def lintian_overrides():
+    """{override line: the comment above it} from every lintian-overrides file."""
+    found = {}
+    for path in [*(REPO / "packaging/debian").glob("*.lintian-overrides"),
+                 REPO / "packaging/debian/source/lintian-overrides"]:
+        comment = []
+        for line in path.read_text().splitlines():
+            if line.startswith("#"):
+                comment.append(line)
+            elif line.strip():
+                found[f"{path.name}: {line}"] = "\n".join(comment)
+            else:
+                comment = []
+    return found
+
+
+def test_lintian_finds_nothing_unexplained(dist_packages, tmp_path):
+    """Source and binary packages, every tag lintian has: errors, warnings, info,
+    pedantic and experimental ones. Each tag it reports must be overridden, and each
+    override explained by a comment above it."""
     require_tools("lintian")
+    (changes,) = dist_packages.glob("sessmgr_*.changes")
     # lintian leaves temporary files behind (mldbm-elf-*): not in the host's /tmp.
-    result = subprocess.run(["lintian", *map(str, debs.values())], capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "TMPDIR": str(tmp_path)})
-    errors = [line for line in result.stdout.splitlines() if line.startswith("E:")]
-    assert errors == [], result.stdout
-    # Warnings are allowed; any other failure is lintian's own.
+    result = subprocess.run(["lintian", "--display-info", "--display-experimental", "--pedantic",
+                             "--show-overrides", "--tag-display-limit", "0", changes],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TMPDIR": str(tmp_path)})
+    tags = [line for line in result.stdout.splitlines() if re.match(r"[A-Z]: ", line)]
+    # O: an overridden tag; any other letter (E, W, I, P, X, C) is one nobody explained.
+    assert [tag for tag in tags if not tag.startswith("O: ")] == [], result.stdout
+    # The source package was checked, not only the .debs.
+    assert any(" source: " in tag for tag in tags), result.stdout
     assert result.returncode == 0, result.stderr
+    unexplained = [line for line, comment in lintian_overrides().items() if not comment]
+    assert unexplained == []
+
+
+def test_autopkgtest_reads_the_tests_and_their_restrictions(tmp_path):
+    """debian/tests/control through autopkgtest's own parser (testdesc.py): a container
+    testbed where tests run as root runs both tests; a chroot without root (no
+    capabilities) only the superficial one."""
+    tests, skipped = autopkgtests(["isolation-container", "root-on-testbed"], tmp_path)
+    assert not skipped
+    by_name = {test.name: test for test in tests}
+    assert set(by_name) == {"installed-files", "login"}
+    assert by_name["installed-files"].restrictions == {"superficial"}
+    assert by_name["login"].restrictions == {"needs-root", "isolation-container"}
+    # The installed packages, never the build tree: no @builddeps@, no build-needed.
+    for test in tests:
+        assert {"sessmgr", "libpam-sessmgr"} <= set(test.depends), test.depends
+        assert "build-needed" not in test.restrictions
+        script = REPO / "packaging" / test.path
+        assert script.is_file() and os.access(script, os.X_OK), script
+        assert script.read_text().startswith("#!/bin/sh\n"), script
+
+    tests, skipped = autopkgtests([], tmp_path / "chroot")
+    assert skipped and [test.name for test in tests] == ["installed-files"]
+
+
+def test_watch_file_finds_the_newest_release_tag(tmp_path):
+    """uscan runs debian/watch against a repository with release tags; the watch file's
+    URL is replaced by that repository's, all else (mode, tag pattern) is as shipped."""
+    require_tools("uscan")
+    upstream = tmp_path / "upstream"
+    git = ["git", "-C", upstream, "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    run_on_host(["git", "init", "--quiet", upstream], "git init")
+    (upstream / "README").write_text("sessmgr\n")
+    run_on_host([*git, "add", "README"], "git add")
+    for tag in ("v0.1.0", "v0.2.0", "not-a-release"):
+        run_on_host([*git, "commit", "--quiet", "--allow-empty", "-m", tag], "git commit")
+        run_on_host([*git, "tag", tag], "git tag")
+
+    package = tmp_path / "package"
+    (package / "debian/source").mkdir(parents=True)
+    shutil.copy(REPO / "packaging/debian/changelog", package / "debian")
+    # 3.0 (quilt) lets the orig tarball be .tar.xz, as upstream's are.
+    shutil.copy(REPO / "packaging/debian/source/format", package / "debian/source")
+    watch = (REPO / "packaging/debian/watch").read_text()
+    homepage = re.search(r"^Homepage: (\S+)$", (REPO / "packaging/debian/control").read_text(),
+                         re.MULTILINE).group(1)
+    assert f"{homepage}.git" in watch
+    (package / "debian/watch").write_text(watch.replace(f"{homepage}.git", f"file://{upstream}"))
+    result = run_on_host(["uscan", "--destdir", tmp_path, "--download-current-version"],
+                         "uscan", cwd=package)
+    assert (tmp_path / "sessmgr_0.1.0.orig.tar.xz").exists(), result.stdout
+    report = run_on_host(["uscan", "--report"], "uscan --report", cwd=package)
+    assert "Newest version of sessmgr on remote site is 0.2.0, local version is 0.1.0" \
+        in report.stdout, report.stdout + report.stderr
+
+
+def test_upstream_address_is_the_same_everywhere():
+    """One upstream address in every file that names it (packaging/README.md says where
+    it is used): the watch file, DEP-12 metadata, copyright and control agree."""
+    homepage = re.search(r"^Homepage: (\S+)$", (REPO / "packaging/debian/control").read_text(),
+                         re.MULTILINE).group(1)
+    metadata = (REPO / "packaging/debian/upstream/metadata").read_text()
+    assert f"Repository: {homepage}.git\n" in metadata
+    assert f"Repository-Browse: {homepage}\n" in metadata
+    assert f"Source: {homepage}\n" in (REPO / "packaging/debian/copyright").read_text()
+    assert f"URL:            {homepage}\n" in (REPO / "packaging/rpm/sessmgr.spec").read_text()
 
 
 def test_packages_are_split_between_module_and_daemon(debs):
@@ -158,11 +292,11 @@ def test_rpm_spec_builds_from_the_dist_tarball(dist_tarball, tmp_path):
     assert "sessmgrd.socket" in scripts
 
 
-def test_deb_builds_from_the_dist_tarball(dist_tarball, tmp_path):
-    require_tools("dpkg-buildpackage", "dh")
-    run_on_host([REPO / "packaging/build-deb", "--tarball", dist_tarball, tmp_path],
-                "packaging/build-deb --tarball")
-    assert {path.name.split("_")[0] for path in tmp_path.glob("*.deb")} >= set(PACKAGES)
+def test_deb_builds_from_the_dist_tarball(dist_packages):
+    assert {path.name.split("_")[0] for path in dist_packages.glob("*.deb")} >= set(PACKAGES)
+    # The source package, with the tarball as its upstream one.
+    assert len(list(dist_packages.glob("sessmgr_*.dsc"))) == 1
+    assert len(list(dist_packages.glob("sessmgr_*.orig.tar.xz"))) == 1
 
 
 # -- in a container ----------------------------------------------------------------
@@ -279,3 +413,34 @@ def test_remove_keeps_history_and_respects_the_administrators_choice(container, 
     box.run(["apt", "install", "-y", "--reinstall", f"{DEB_DIRECTORY}/{debs['libpam-sessmgr'].name}"],
             environment=APT, timeout=300)
     assert_not_in_pam_stack(box)
+
+
+def test_autopkgtests_pass_against_the_installed_packages(container, debs, tmp_path):
+    """debian/tests as autopkgtest runs them on a container testbed: after installing the
+    packages and each test's Depends, from the top of the source tree, as root only with
+    needs-root (else as an ordinary user), with AUTOPKGTEST_TMP; failing on a non-zero
+    exit, and on output to stderr unless allow-stderr."""
+    box = container
+    tests, skipped = autopkgtests(["isolation-container", "root-on-testbed"], tmp_path)
+    assert tests and not skipped
+    stage = tmp_path / "source-stage"
+    shutil.copytree(REPO / "packaging/debian", stage / SOURCE_DIRECTORY.lstrip("/") / "debian")
+    box.install_tree(stage)
+    install_debs(box, debs, tmp_path)
+    box.run(["useradd", "--create-home", "autopkgtest-user"])
+
+    for test in tests:
+        # The container has no network: the Depends beyond ours are in its tree already.
+        for package in test.depends:
+            status = box.run(["dpkg-query", "-W", "-f=${db:Status-Abbrev}", package], check=False)
+            assert status.stdout.strip() == "ii", f"{test.name} needs {package}"
+        user = None if "needs-root" in test.restrictions else "autopkgtest-user"
+        scratch = box.run(["mktemp", "-d"], user=user).stdout.strip()
+        result = box.run(["sh", "-c", f'cd {SOURCE_DIRECTORY} && exec "$0"', test.path],
+                         user=user, check=False, timeout=300,
+                         environment={"AUTOPKGTEST_TMP": scratch})
+        report = f"{test.name}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0, report
+        if "allow-stderr" not in test.restrictions:
+            assert result.stderr == "", report
+        assert f"{test.name}: ok" in result.stdout, report
