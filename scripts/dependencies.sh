@@ -4,7 +4,7 @@
 BUILD_PACKAGES="gcc meson ninja-build pkg-config scdoc systemd libsystemd-dev libpam0g-dev libsqlite3-dev libjson-c-dev libinih-dev"
 TEST_PACKAGES="binutils dbus-daemon valgrind clang libclang-rt-14-dev libcmocka-dev libpam-wrapper libnss-wrapper pamtester util-linux python3 python3-pytest python3-dbus"
 # Building and checking the Debian and RPM packages (tests/e2e/test_packaging.py).
-PACKAGING_PACKAGES="debhelper dpkg-dev lintian autopkgtest devscripts rpm bash-completion git"
+PACKAGING_PACKAGES="debhelper dpkg-dev lintian autopkgtest devscripts rpm selinux-policy-dev bash-completion git"
 CONTAINER_PACKAGES="debootstrap systemd-container"
 
 install_packages() {

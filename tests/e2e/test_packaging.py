@@ -277,19 +277,205 @@ def test_dist_tarball_holds_what_building_testing_and_packaging_need(dist_tarbal
         assert needed in names, f"{needed} is missing from {dist_tarball.name}"
 
 
-def test_rpm_spec_builds_from_the_dist_tarball(dist_tarball, tmp_path):
+# Fedora's macros the spec uses that Debian's rpm lacks, as Fedora defines them
+# (meson's macros.meson, systemd-rpm-macros' macros.systemd, redhat-rpm-config):
+# given on rpmbuild's command line here, never in the spec. One line each (--define
+# keeps the first line of a body only).
+FEDORA_MACROS = {
+    "_unitdir": "/usr/lib/systemd/system",
+    "_tmpfilesdir": "/usr/lib/tmpfiles.d",
+    "_journalcatalogdir": "/usr/lib/systemd/catalog",
+    "_docdir_fmt": "%%{NAME}",
+    "_vpath_srcdir": ".",
+    "_vpath_builddir": "%{_vendor}-%{_target_os}-build",
+    "meson": "%{set_build_flags}; meson setup --buildtype=plain --prefix=%{_prefix}"
+             " --libdir=%{_libdir} --libexecdir=%{_libexecdir} --bindir=%{_bindir}"
+             " --sbindir=%{_sbindir} --includedir=%{_includedir} --datadir=%{_datadir}"
+             " --mandir=%{_mandir} --infodir=%{_infodir} --localedir=%{_datadir}/locale"
+             " --sysconfdir=%{_sysconfdir} --localstatedir=%{_localstatedir}"
+             " --sharedstatedir=%{_sharedstatedir} --wrap-mode=nodownload"
+             " --auto-features=enabled %{_vpath_srcdir} %{_vpath_builddir}",
+    "meson_build": "meson compile -C %{_vpath_builddir} -j %{_smp_build_ncpus}",
+    "meson_install": "DESTDIR=%{buildroot} meson install -C %{_vpath_builddir} --no-rebuild",
+    "meson_test": "meson test -C %{_vpath_builddir} --num-processes %{_smp_build_ncpus}"
+                  " --print-errorlogs",
+    "systemd_post()": "if [ $1 -eq 1 ]; then systemctl --no-reload preset %{?*} || :; fi",
+    "systemd_preun()": "if [ $1 -eq 0 ]; then systemctl --no-reload disable --now %{?*} || :; fi",
+    "systemd_postun_with_restart()": "if [ $1 -ge 1 ]; then systemctl try-restart %{?*} || :; fi",
+    "tmpfiles_create()": "systemd-tmpfiles --create %{?*} || :",
+}
+
+
+@pytest.fixture(scope="session")
+def rpm(dist_tarball, tmp_path_factory):
+    """The binary RPM rpmbuild makes of the spec and the dist tarball, with Fedora's
+    macros from FEDORA_MACROS; --nodeps: the BuildRequires are Fedora names."""
     require_tools("rpmbuild")
-    # Everything under tmp_path: a failed build leaves its scripts in _tmppath.
-    run_on_host(["rpmbuild", "-bb", "--nodeps", "--define", f"_topdir {tmp_path}",
-                 "--define", f"_tmppath {tmp_path}", "--define", f"_sourcedir {dist_tarball.parent}",
+    top = tmp_path_factory.mktemp("rpmbuild")
+    defines = [f"{name} {body}" for name, body in FEDORA_MACROS.items()]
+    # Everything under top: a failed build leaves its scripts in _tmppath.
+    defines += [f"_topdir {top}", f"_tmppath {top}", f"_sourcedir {dist_tarball.parent}"]
+    run_on_host(["rpmbuild", "-bb", "--nodeps",
+                 *(part for define in defines for part in ("--define", define)),
                  REPO / "packaging/rpm/sessmgr.spec"], "rpmbuild")
-    (rpm,) = (tmp_path / "RPMS").glob("*/sessmgr-*.rpm")
-    files = run_on_host(["rpm", "-qlp", rpm], "rpm -qlp").stdout.split()
+    (package,) = (top / "RPMS").glob("*/sessmgr-0*.rpm")
+    return package
+
+
+def rpm_files(package):
+    """Paths of the files (not directories) the RPM installs, %ghost ones included."""
+    listing = run_on_host(["rpm", "-qp", "--qf", "[%{FILEMODES:perms} %{FILENAMES}\\n]", package],
+                          "rpm -qp").stdout
+    return {line.split(" ", 1)[1] for line in listing.splitlines() if not line.startswith("d")}
+
+
+def deb_files(debs):
+    files = set()
+    for path in debs.values():
+        listing = run_on_host(["dpkg-deb", "--contents", path], "dpkg-deb").stdout
+        files |= {line.split()[5].lstrip(".") for line in listing.splitlines()
+                  if not line.startswith("d")}
+    return files
+
+
+def test_rpm_spec_builds_with_fedoras_macros(rpm):
+    files = rpm_files(rpm)
     for path in ("/usr/sbin/sessmgrd", "/usr/bin/sessmgrctl", "/usr/lib/systemd/system/sessmgrd.socket",
                  "/usr/share/bash-completion/completions/sessmgrctl", "/var/lib/sessmgr/sessions.db"):
         assert path in files
     scripts = run_on_host(["rpm", "-qp", "--scripts", rpm], "rpm --scripts").stdout
-    assert "sessmgrd.socket" in scripts
+    assert "preset sessmgrd.socket" in scripts and "disable --now sessmgrd.socket" in scripts
+    # The spec itself defines none of them: on Fedora, Fedora's own apply.
+    spec = (REPO / "packaging/rpm/sessmgr.spec").read_text()
+    for name in FEDORA_MACROS:
+        assert not re.search(rf"%(define|global)\s+{re.escape(name.rstrip('()'))}\b", spec), name
+
+
+def test_rpm_installs_the_same_files_as_the_debs(rpm, debs):
+    """The same programs, module, units, man pages, catalog and completions, where each
+    distribution puts them. The differences, as packaging/README.md lists them:"""
+    multiarch = run_on_host(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"],
+                            "dpkg-architecture").stdout.strip()
+    libdir = run_on_host(["rpm", "--eval", "%{_libdir}"], "rpm --eval").stdout.strip()
+
+    def from_deb(path):
+        path = path.replace(f"/usr/lib/{multiarch}/", f"{libdir}/")   # multiarch vs lib64
+        if path.startswith("/lib/"):                    # units in /lib on Debian 12
+            path = "/usr" + path
+        return uncompressed(path)
+
+    def uncompressed(path):
+        # Whether man pages and docs are gzipped is each packaging tool's choice
+        # (dh_compress; Fedora's brp-compress, which Debian's rpm does not run on them).
+        if path.startswith(("/usr/share/doc/", "/usr/share/man/")) and path.endswith(".gz"):
+            return path[:-len(".gz")]
+        return path
+
+    deb = {from_deb(path) for path in deb_files(debs)}
+    # rpm's build-id links of the binaries (Debian's are in the -dbgsym packages).
+    rpm = {uncompressed(path) for path in rpm_files(rpm) if not path.startswith("/usr/lib/.build-id/")}
+    rpm_only = rpm - deb
+    deb_only = deb - rpm
+    # Debian's: the pam-auth-update profile (authselect owns the PAM files on Fedora),
+    # the changelog and copyright files, lintian overrides.
+    assert deb_only == {"/usr/share/pam-configs/sessmgr",
+                        "/usr/share/doc/sessmgr/changelog.Debian", "/usr/share/doc/sessmgr/copyright",
+                        "/usr/share/doc/libpam-sessmgr/changelog.Debian",
+                        "/usr/share/doc/libpam-sessmgr/copyright",
+                        "/usr/share/lintian/overrides/sessmgr",
+                        "/usr/share/lintian/overrides/libpam-sessmgr"}, deb_only
+    # The RPM's: the licence file where Fedora wants it, the database as %ghost (so that
+    # erasing removes it; Debian's postrm does that on purge), and the authselect
+    # profile and SELinux policy sources, which only Fedora and its relatives use.
+    unexplained = {path for path in rpm_only
+                   if not path.startswith(("/var/lib/sessmgr/sessions.db",
+                                           "/usr/share/doc/sessmgr/authselect/",
+                                           "/usr/share/doc/sessmgr/selinux/"))}
+    assert unexplained == {"/usr/share/licenses/sessmgr/COPYING"}, unexplained
+    assert {"/usr/share/doc/sessmgr/authselect/create-sessmgr-profile",
+            "/usr/share/doc/sessmgr/selinux/sessmgr.te"} <= rpm_only
+
+
+AUTHSELECT_STUB = """#!/bin/sh
+# authselect as far as create-sessmgr-profile uses it: no profile selected, and
+# create-profile copying a base whose session stack is given in $BASE_SESSION.
+case $1 in
+current) exit 2 ;;
+create-profile)
+        directory=$AUTHSELECT_CUSTOM_DIRECTORY/$2
+        mkdir -p "$directory"
+        for stack in system-auth password-auth smartcard-auth; do
+                printf 'auth        required      pam_env.so\\n%s\\n' "$BASE_SESSION" > "$directory/$stack"
+        done
+        ln -s /usr/share/authselect/default/sssd/README "$directory/README"
+        echo "$@" > "$directory/made-with" ;;
+*) exit 1 ;;
+esac
+"""
+
+
+def create_authselect_profile(tmp_path, base_session):
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    (stubs / "authselect").write_text(AUTHSELECT_STUB)
+    (stubs / "authselect").chmod(0o755)
+    custom = tmp_path / "custom"
+    environment = {**os.environ, "PATH": f"{stubs}:{os.environ['PATH']}",
+                   "AUTHSELECT_CUSTOM_DIRECTORY": str(custom), "BASE_SESSION": base_session}
+    result = subprocess.run([REPO / "packaging/authselect/create-sessmgr-profile"],
+                            capture_output=True, text=True, env=environment)
+    return result, custom / "sessmgr"
+
+
+def test_authselect_profile_puts_the_module_after_pam_systemd(tmp_path):
+    """create-sessmgr-profile against a stand-in for authselect: the module line right
+    after pam_systemd in system-auth and password-auth, nowhere else."""
+    session = ("session     optional      pam_keyinit.so revoke\n"
+               "-session    optional      pam_systemd.so\n"
+               "session     required      pam_unix.so")
+    result, profile = create_authselect_profile(tmp_path, session)
+    assert result.returncode == 0, result.stderr
+    assert (profile / "made-with").read_text().split() == [
+        "create-profile", "sessmgr", "--base-on=sssd", "--symlink-meta", "--symlink-nsswitch",
+        "--symlink-dconf"]
+    for stack in ("system-auth", "password-auth"):
+        lines = [line.split() for line in (profile / stack).read_text().splitlines()]
+        modules = [fields[2] for fields in lines if fields[0].lstrip("-") == "session"]
+        assert modules == ["pam_keyinit.so", "pam_systemd.so", "pam_sessmgr.so", "pam_unix.so"]
+        assert lines[modules.index("pam_sessmgr.so") + 1][:2] == ["session", "optional"]
+    assert "pam_sessmgr" not in (profile / "smartcard-auth").read_text()
+    # Its own README, not a link to the base's.
+    assert not (profile / "README").is_symlink()
+    assert (profile / "README").read_text() == (REPO / "packaging/authselect/README").read_text()
+
+
+def test_authselect_profile_refuses_a_base_without_pam_systemd(tmp_path):
+    result, profile = create_authselect_profile(tmp_path, "session     required      pam_unix.so")
+    assert result.returncode == 1
+    assert "0 pam_systemd.so session lines" in result.stderr
+    assert "pam_sessmgr" not in (profile / "system-auth").read_text()
+
+
+def test_selinux_policy_module_compiles(tmp_path):
+    """packaging/selinux against the reference policy's development headers
+    (selinux-policy-dev: m4 interfaces, then checkmodule and semodule_package). This
+    checks syntax and the interfaces; Fedora's own policy, which defines the
+    client domains named in optional blocks, is not here to link against."""
+    makefile = Path("/usr/share/selinux/devel/Makefile")
+    if not makefile.exists():
+        pytest.fail(f"no {makefile} (apt-get install selinux-policy-dev)", pytrace=False)
+    for name in ("sessmgr.te", "sessmgr.if", "sessmgr.fc"):
+        shutil.copy(REPO / "packaging/selinux" / name, tmp_path)
+    run_on_host(["make", "-f", makefile, "sessmgr.pp"], "make sessmgr.pp", cwd=tmp_path)
+    assert (tmp_path / "sessmgr.pp").stat().st_size > 0
+    # What the m4 interfaces expanded to (the Makefile keeps it): every client domain
+    # may search the directory, write the socket file and connectto sessmgrd_t.
+    expanded = (tmp_path / "tmp/sessmgr.tmp").read_text()
+    for client in ("sshd_t", "local_login_t", "xdm_t", "remote_login_t", "{ user_t staff_t }"):
+        assert f"allow {client} sessmgrd_runtime_t:dir {{ getattr search open }};" in expanded
+        assert f"allow {client} sessmgrd_runtime_t:sock_file {{ getattr write open append }};" in expanded
+        assert f"allow {client} sessmgrd_t:unix_stream_socket connectto;" in expanded
+    assert "\npermissive sessmgrd_t;\n" in expanded
 
 
 def test_deb_builds_from_the_dist_tarball(dist_packages):
