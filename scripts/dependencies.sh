@@ -6,7 +6,7 @@ TEST_PACKAGES="binutils dbus-daemon valgrind clang libclang-rt-14-dev libcmocka-
 # The fleet database tests start their own PostgreSQL server (tests/fleet/postgres.py).
 FLEET_TEST_PACKAGES="postgresql python3-psycopg2"
 # Building and checking the Debian and RPM packages (tests/e2e/test_packaging.py).
-PACKAGING_PACKAGES="debhelper dpkg-dev lintian rpm bash-completion git"
+PACKAGING_PACKAGES="debhelper dpkg-dev lintian autopkgtest devscripts rpm selinux-policy-dev bash-completion git"
 CONTAINER_PACKAGES="debootstrap systemd-container"
 
 install_packages() {
