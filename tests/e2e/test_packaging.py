@@ -364,6 +364,8 @@ def test_rpm_installs_the_same_files_as_the_debs(rpm, debs):
         path = path.replace(f"/usr/lib/{multiarch}/", f"{libdir}/")   # multiarch vs lib64
         if path.startswith("/lib/"):                    # units in /lib on Debian 12
             path = "/usr" + path
+        # Where each distribution's zsh looks for packaged completions.
+        path = path.replace("/usr/share/zsh/vendor-completions/", "/usr/share/zsh/site-functions/")
         return uncompressed(path)
 
     def uncompressed(path):
