@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Puts the sessmgr under test into a container the way an administrator would:
-the files `meson install` produces, its system user made, the socket unit enabled, the PAM module in the
-session stack right after pam_systemd."""
+the files `meson install` produces, its system user made, the socket unit enabled,
+the PAM module in the session stack right after pam_systemd."""
 
 import json
 import os
