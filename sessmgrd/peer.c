@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
 
 #include <systemd/sd-login.h>
@@ -37,6 +36,17 @@ static int pidfd_get_pid(int pidfd, pid_t *ret) {
         return -ENOTTY;
 }
 
+/* Whether the process a pidfd stands for has exited: its pidfd polls readable then.
+ * Unlike a signal 0, this asks no permission of another user's process, so sessmgrd
+ * needs no CAP_KILL for root's and users' connections. */
+static int pidfd_exited(int pidfd) {
+        struct pollfd poll_fd = { .fd = pidfd, .events = POLLIN };
+
+        if (poll(&poll_fd, 1, 0) < 0)
+                return -errno;
+        return (poll_fd.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
 /* The socket's SO_PEERPIDFD names the very process that connected. Its session is read
  * by pid, then the pidfd tells whether that process still lives: if it does, the pid
  * was not reused meanwhile and the answer is the caller's. */
@@ -54,11 +64,11 @@ static int session_by_pidfd(int socket_fd, char **ret) {
         r = sd_pid_get_session(pid, ret);
         if (r < 0)
                 return r;
-        if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0) {
-                r = -errno;
+        r = pidfd_exited(pidfd);
+        if (r != 0) {
                 free(*ret);
                 *ret = NULL;
-                return r;
+                return r < 0 ? r : -ESRCH;
         }
         return 0;
 }

@@ -29,6 +29,8 @@ PACKAGES = [
     "procps", "iproute2", "sudo", "login", "util-linux", "python3", "python3-dbus",
     # newuidmap: a user's subordinate uids (tests of the per-user connection cap).
     "uidmap",
+    # polkit: sessmgrd, not root, ends idle sessions through logind by its rule.
+    "polkitd",
     # Runtime libraries the sessmgr binaries link against.
     "libsqlite3-0", "libjson-c5", "libinih1",
 ]

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Puts the sessmgr under test into a container the way an administrator would:
-the files `meson install` produces, the socket unit enabled, the PAM module in the
-session stack right after pam_systemd."""
+the files `meson install` produces, its system user made, the socket unit enabled,
+the PAM module in the session stack right after pam_systemd."""
 
 import json
 import os
@@ -34,6 +34,8 @@ def stage_install():
 
 def install_sessmgr(box, stage, users=("alice", "bob")):
     box.install_tree(stage)
+    # As the packages' postinst does: the user first, then its database directory.
+    box.run(["systemd-sysusers", "sessmgr.conf"])
     box.run(["systemd-tmpfiles", "--create", "sessmgr.conf"])
     box.run(["systemctl", "enable", "--now", "sessmgrd.socket"])
     # After pam_systemd: the logind session the module records must exist already.

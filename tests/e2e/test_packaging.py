@@ -287,6 +287,7 @@ FEDORA_MACROS = {
     "_unitdir": "/usr/lib/systemd/system",
     "_tmpfilesdir": "/usr/lib/tmpfiles.d",
     "_journalcatalogdir": "/usr/lib/systemd/catalog",
+    "_sysusersdir": "/usr/lib/sysusers.d",
     "_docdir_fmt": "%%{NAME}",
     "_vpath_srcdir": ".",
     "_vpath_builddir": "%{_vendor}-%{_target_os}-build",
@@ -463,7 +464,8 @@ def test_install_records_logins_and_purge_removes_everything(container, debs, tm
 
     assert box.run(["systemctl", "is-enabled", "sessmgrd.socket"]).stdout.strip() == "enabled"
     assert box.run(["systemctl", "is-active", "sessmgrd.socket"]).stdout.strip() == "active"
-    assert box.run(["stat", "-c", "%a %U", "/var/lib/sessmgr"]).stdout.split() == ["700", "root"]
+    # The postinst made sessmgrd's user, which owns the database.
+    assert box.run(["stat", "-c", "%a %U", "/var/lib/sessmgr"]).stdout.split() == ["700", "sessmgr"]
 
     box.add_user("alice")
     session_id, offered, sessions = look_from_inside(box, "alice")
