@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <security/pam_appl.h>
+#include <stdlib.h>
+
+#include "pam-login.h"
+
+static int conversation(int count, const struct pam_message **messages, struct pam_response **responses,
+                        void *userdata) {
+        *responses = calloc((size_t) count, sizeof(struct pam_response));
+        return *responses ? PAM_SUCCESS : PAM_BUF_ERR;
+}
+
+int pam_login_once(const char *service, const char *user) {
+        const struct pam_conv conv = { conversation, NULL };
+        pam_handle_t *handle = NULL;
+        int r;
+
+        r = pam_start(service, user, &conv, &handle);
+        if (r != PAM_SUCCESS)
+                return -EIO;
+        if (pam_set_item(handle, PAM_TTY, "ssh") != PAM_SUCCESS ||
+            pam_set_item(handle, PAM_RHOST, "198.51.100.7") != PAM_SUCCESS ||
+            pam_open_session(handle, 0) != PAM_SUCCESS ||
+            pam_close_session(handle, 0) != PAM_SUCCESS)
+                r = PAM_SESSION_ERR;
+        pam_end(handle, r);
+        return r == PAM_SUCCESS ? 0 : -EIO;
+}
