@@ -41,13 +41,13 @@ typedef struct Shared {
 /* What a process tells the parent: a login's time (-1: it failed), or (process 0) how long
  * a turn took. */
 typedef struct Record {
-        uint32_t stack;
-        bool turn;
         int64_t usec;
+        uint32_t stack;
+        uint32_t turn;                  /* no padding: every byte written is set */
 } Record;
 
 static int send_record(int fd, uint32_t stack, bool turn, int64_t usec) {
-        Record record = { .stack = stack, .turn = turn, .usec = usec };
+        Record record = { .usec = usec, .stack = stack, .turn = turn };
 
         /* Smaller than PIPE_BUF: the processes' records never interleave. */
         return write(fd, &record, sizeof(record)) == sizeof(record) ? 0 : -EIO;
@@ -174,6 +174,7 @@ int main(int argc, char *argv[]) {
                         break;
                 }
                 if (pids[i] == 0) {
+                        free(TAKE_PTR(pids));   /* _exit() runs no cleanup */
                         close(pipe_fds[0]);
                         _exit(run_turns(&options, shared, i, pipe_fds[1]));
                 }
@@ -213,5 +214,9 @@ int main(int argc, char *argv[]) {
                 free(samples[s].values);
         }
         pthread_barrier_destroy(&shared->turn);
+        /* Every line is printed all the same: a stack's failed logins are among its results. */
+        for (unsigned s = 0; s < options.stack_count; s++)
+                if (failed_logins[s] > 0)
+                        failed++;
         return failed ? 1 : 0;
 }
