@@ -38,10 +38,10 @@ typedef struct Agent {
 static void backoff_failed(Backoff *backoff, int64_t now, int64_t maximum, int error, const char *message) {
         _cleanup_(freep) char *text = NULL;
 
-        if (message)
-                text = strdup(message);
-        else if (asprintf(&text, "%s", strerror(-error)) < 0)
-                text = NULL;
+        text = strdup(message ?: strerror(-error));
+        /* sessmgrd's messages are sentences: the period would come before the "; ". */
+        if (text && *text && text[strlen(text) - 1] == '.')
+                text[strlen(text) - 1] = '\0';
 
         if (backoff->failures == 0 || !streq_ptr(text, backoff->last_message))
                 log_warning("%s: %s; trying again%s", backoff->what, text ?: "out of memory",

@@ -90,10 +90,18 @@ static int current_version(PGconn *connection, unsigned *ret) {
         _cleanup_(freep) char *message = NULL;
         int r;
 
-        r = database_exec(connection,
-                          "SELECT CASE WHEN to_regclass('sessmgr.schema_migrations') IS NULL THEN 0 "
-                          "ELSE (SELECT coalesce(max(version), 0) FROM sessmgr.schema_migrations) END",
-                          0, NULL, PGRES_TUPLES_OK, &result, &message);
+        /* Two statements: one naming the table would fail to parse where it does not exist. */
+        r = database_exec(connection, "SELECT to_regclass('sessmgr.schema_migrations') IS NOT NULL", 0, NULL,
+                          PGRES_TUPLES_OK, &result, &message);
+        if (r >= 0 && strcmp(PQgetvalue(result, 0, 0), "t") != 0) {
+                *ret = 0;
+                return 0;
+        }
+        if (r >= 0) {
+                PQclear(TAKE_PTR(result));
+                r = database_exec(connection, "SELECT coalesce(max(version), 0) FROM sessmgr.schema_migrations", 0,
+                                  NULL, PGRES_TUPLES_OK, &result, &message);
+        }
         if (r < 0)
                 return log_error_errno(r, "cannot read the schema's version: %s", message ?: "out of memory");
         *ret = (unsigned) strtoul(PQgetvalue(result, 0, 0), NULL, 10);

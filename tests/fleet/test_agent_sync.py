@@ -171,7 +171,7 @@ def test_the_agent_is_refused_by_sessmgrd_without_agent_user(machine):
     machine.start_daemon(agent_user=None)
     result = machine.run_agent("--once")
     assert result.returncode == 1
-    assert "sessmgrd: Only root and the fleet agent may call GetChanges" in result.stderr
+    assert "sessmgrd: Only root and the fleet agent may call GetChanges;" in result.stderr
 
 
 def test_once_under_valgrind_leaks_nothing(machine):
