@@ -107,9 +107,20 @@ static int on_entry(void *userdata, const char *section, const char *name, const
                 return 1;
 
         if (setting_is(section, name, "Database", "Connection")) {
-                free(config->connection);
-                config->connection = NULL;
-                if (*value)
+                /* Lines are joined: a connection string outgrows inih's 200 bytes a line.
+                 * libpq takes the last of a keyword given twice; an empty value clears. */
+                char *joined = NULL;
+
+                if (!*value) {
+                        free(config->connection);
+                        config->connection = NULL;
+                } else if (config->connection) {
+                        r = asprintf(&joined, "%s %s", config->connection, value) < 0 ? -ENOMEM : 0;
+                        if (r >= 0) {
+                                free(config->connection);
+                                config->connection = joined;
+                        }
+                } else
                         r = (config->connection = strdup(value)) ? 0 : -ENOMEM;
         } else if (setting_is(section, name, "Database", "RetryMaxSec"))
                 r = parse_seconds(value, 1, 3600, &config->retry_max_usec);

@@ -68,8 +68,10 @@ class Machine:
         return self.server.dsn(self.fleet.database, role or self.role)
 
     def write_config(self, settings="", role=None):
-        """Short intervals: the tests wait for the agent, not for its timers."""
-        self.config.write_text(f"[Database]\nConnection={self.connection(role)}\nRetryMaxSec=1\n"
+        """Short intervals: the tests wait for the agent, not for its timers. The connection
+        string in two lines, as a long one is written (they are joined)."""
+        host, rest = self.connection(role).split(" ", 1)
+        self.config.write_text(f"[Database]\nConnection={host}\nConnection={rest}\nRetryMaxSec=1\n"
                                "[Sync]\nIntervalSec=1\n[Revocations]\nPollIntervalSec=3600\n" + settings)
         # Root and the agent's user only, as in the field.
         os.chown(self.config, 0, AGENT_UID)
