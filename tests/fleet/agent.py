@@ -102,20 +102,21 @@ class Machine:
             after = cursor
 
     # --- the agent --------------------------------------------------------------------
-    def agent_command(self, *arguments, as_agent=True):
+    def agent_command(self, *arguments, as_agent=True, wrapper=()):
+        """The agent's command line; wrapper (valgrind) runs the agent itself, after setpriv."""
         prefix = (["setpriv", f"--reuid={AGENT_UID}", f"--regid={AGENT_UID}", "--clear-groups"]
                   if as_agent else [])
-        return prefix + [str(AGENT), "--config", str(self.config), "--socket", str(self.world.socket),
+        return prefix + list(wrapper) + [str(AGENT), "--config", str(self.config), "--socket", str(self.world.socket),
                          "--machine-id", self.machine_id, *arguments]
 
     def start_agent(self, *arguments, wrapper=()):
         assert self.agent is None or self.agent.poll() is not None
-        self.agent = subprocess.Popen(list(wrapper) + self.agent_command("--debug", *arguments),
+        self.agent = subprocess.Popen(self.agent_command("--debug", *arguments, wrapper=wrapper),
                                       stdout=subprocess.DEVNULL, stderr=open(self.agent_log, "ab"))
         return self.agent
 
     def run_agent(self, *arguments, as_agent=True, wrapper=(), timeout=120):
-        return subprocess.run(list(wrapper) + self.agent_command(*arguments, as_agent=as_agent),
+        return subprocess.run(self.agent_command(*arguments, as_agent=as_agent, wrapper=wrapper),
                               capture_output=True, text=True, timeout=timeout)
 
     def stop_agent(self, sig=signal.SIGTERM):

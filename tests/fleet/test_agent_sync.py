@@ -175,10 +175,25 @@ def test_the_agent_is_refused_by_sessmgrd_without_agent_user(machine):
 
 
 def test_once_under_valgrind_leaks_nothing(machine):
+    """Every path of a round: a batch, a renumbered feed's reset, a revocation answered."""
     for _ in range(3):
         machine.login("alice")
     machine.world.login("bob", "open_session", "close_session")
-    result = machine.run_agent("--once", wrapper=["valgrind", "-q", "--leak-check=full", "--error-exitcode=99",
-                                                  "--errors-for-leak-kinds=definite,indirect"], timeout=300)
+    assert machine.run_agent("--once").returncode == 0
+    session = max(session for session, (state, _, _) in machine.rows().items() if state == "active")
+    connection = machine.fleet.connect("B", autocommit=True)
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO sessmgr.revocations (target_machine_id, target_boot_id, target_session_id, "
+                       "target_user_name, requester_machine_id, requester_user_name, requester_uid, expires_at) "
+                       "SELECT machine_id, boot_id, session_id, user_name, sessmgr.my_machine_id(), user_name, uid, "
+                       "now() + interval '1 hour' FROM sessmgr.sessions WHERE machine_id = %s AND session_id = %s",
+                       (machine.machine_id, session))
+    machine.login("alice")
+    valgrind = ["valgrind", "-q", "--leak-check=full", "--error-exitcode=99",
+                "--errors-for-leak-kinds=definite,indirect"]
+    result = machine.run_agent("--once", wrapper=valgrind, timeout=300)
     assert result.returncode == 0, result.stderr
+    assert "fleet revocation request" in result.stderr
     machine.wait_in_sync()
+    status = machine.run_agent("--status", wrapper=valgrind, timeout=300)
+    assert status.returncode == 0, status.stderr
