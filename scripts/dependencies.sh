@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Debian 12 packages sessmgr needs, sourced by scripts/demo and scripts/test.
 
-BUILD_PACKAGES="gcc meson ninja-build pkg-config scdoc systemd libsystemd-dev libpam0g-dev libsqlite3-dev libjson-c-dev libinih-dev"
+BUILD_PACKAGES="gcc meson ninja-build pkg-config scdoc systemd libsystemd-dev libpam0g-dev libsqlite3-dev libjson-c-dev libinih-dev libpq-dev"
 TEST_PACKAGES="binutils dbus-daemon valgrind clang libclang-rt-14-dev libcmocka-dev libpam-wrapper libnss-wrapper pamtester strace util-linux python3 python3-pytest python3-dbus zsh fish"
 # The fleet database tests start their own PostgreSQL server (tests/fleet/postgres.py).
 FLEET_TEST_PACKAGES="postgresql python3-psycopg2"

@@ -54,6 +54,11 @@ CREATE TABLE sessmgr.machines (
         -- change feed up to which everything is in sessmgr.sessions: the agent resumes there.
         last_sync timestamptz,
         synced_cursor bigint NOT NULL DEFAULT 0 CHECK (synced_cursor >= 0),
+        -- The identity of the local change feed synced_cursor counts in (sessmgrd(8),
+        -- GetChanges). sessmgrd numbers its records anew under a new identity (the feed
+        -- turned off and on, a new local database): the agent then starts again from 0,
+        -- and resets this machine's change_cursor in the same transaction.
+        synced_feed sessmgr.hex_id,
         added_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -66,7 +71,8 @@ CREATE TABLE sessmgr.sessions (
         session_id bigint NOT NULL CHECK (session_id > 0),
         -- The local change feed's position of the change this row reflects. An upsert
         -- applies only a newer change, so one re-sent or arriving late is a no-op.
-        change_cursor bigint NOT NULL CHECK (change_cursor > 0),
+        -- 0: not sent again since the local feed was renumbered (see synced_feed).
+        change_cursor bigint NOT NULL CHECK (change_cursor >= 0),
         logind_session sessmgr.safe_text,
         uid bigint NOT NULL CHECK (uid BETWEEN 0 AND 4294967294),
         -- Identity across machines: one user directory for the whole fleet.

@@ -33,7 +33,7 @@ GRANT EXECUTE ON FUNCTION sessmgr.my_machine_id(), sessmgr.from_usec(bigint), se
 -- marking); a machine updates only its own report, never its name, role or admin flag.
 ALTER TABLE sessmgr.machines ENABLE ROW LEVEL SECURITY;
 GRANT SELECT ON sessmgr.machines TO sessmgr_machine;
-GRANT UPDATE (last_sync, synced_cursor) ON sessmgr.machines TO sessmgr_machine;
+GRANT UPDATE (last_sync, synced_cursor, synced_feed) ON sessmgr.machines TO sessmgr_machine;
 CREATE POLICY machines_read ON sessmgr.machines FOR SELECT TO sessmgr_machine USING (true);
 CREATE POLICY machines_report ON sessmgr.machines FOR UPDATE TO sessmgr_machine
         USING (role_name = current_user) WITH CHECK (role_name = current_user);
