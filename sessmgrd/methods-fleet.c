@@ -94,6 +94,13 @@ static int method_apply_revocation(Call *call, sd_bus_error *error) {
                             id, record.user, user, reason);
                 return reply_outcome(call, "refused");
         }
+        /* su and sudo -i share the logind session of the login they ran in, which may be
+         * another user's: ending it would end that login (sessmgrctl logout refuses too). */
+        if (record.parent_id > 0) {
+                log_warning("fleet revocation of session %" PRIu64 " refused: it runs inside session %" PRIu64
+                            " and ends with it (%s)", id, record.parent_id, reason);
+                return reply_outcome(call, "unsupported");
+        }
         if (!record.logind_session || !manager->logind) {
                 log_warning("fleet revocation of session %" PRIu64 " refused: systemd-logind does not know it (%s)",
                             id, reason);
