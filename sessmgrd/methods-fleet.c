@@ -51,7 +51,8 @@ static int method_get_changes(Call *call, sd_bus_error *error) {
         session_record_array_free(records, count);
         if (r < 0)
                 return r;
-        /* After any commit still open: the feed never shows a change that might be lost. */
+        /* After any commit still open, as every reply (the store leaves out what is not on
+         * disk yet, which that commit is not either). */
         return sessions_reply(manager->sessions, call->message, reply);
 }
 
