@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <string.h>
 
 #include "dispatch.h"
@@ -63,6 +64,17 @@ static int check_own_session(Call *call, uid_t peer_uid, sd_bus_error *error) {
         return 0;
 }
 
+/* The uid AgentUser= had at start is the agent's only while that name still has it: a
+ * deleted agent's uid that useradd gives to a new user carries no fleet rights. */
+static bool is_fleet_agent(const Manager *manager, uid_t peer_uid) {
+        const struct passwd *entry;
+
+        if (peer_uid != manager->fleet_agent_uid || !manager->config.fleet_agent_user)
+                return false;
+        entry = getpwuid(peer_uid);
+        return entry && streq_ptr(entry->pw_name, manager->config.fleet_agent_user);
+}
+
 static int check_access(const Method *method, Call *call, sd_bus_error *error) {
         uid_t peer_uid = call->connection->peer_uid;
 
@@ -72,7 +84,7 @@ static int check_access(const Method *method, Call *call, sd_bus_error *error) {
                         return 0;
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may call %s.", method->member);
         case ACCESS_FLEET:
-                if (peer_uid == 0 || peer_uid == call->manager->fleet_agent_uid)
+                if (peer_uid == 0 || is_fleet_agent(call->manager, peer_uid))
                         return 0;
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "Only root and the fleet agent may call %s.", method->member);

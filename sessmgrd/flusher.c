@@ -18,6 +18,7 @@
 struct Flusher {
         sqlite3 *writer;
         sqlite3 *database;              /* the thread's own connection */
+        sqlite3_stmt *read_change_counter;
         int64_t interval_usec;
         pthread_t thread;
         pthread_mutex_t lock;
@@ -27,7 +28,8 @@ struct Flusher {
         uint64_t commits, flushed;      /* commits seen by the WAL hook, commits flushed */
         int64_t last_commit_usec, first_unflushed_usec, retry_usec;
         int wal_pages;
-        bool waiting_for_commit, stopping, failing;
+        int64_t durable_change;         /* the fleet's change numbers up to it are on disk */
+        bool waiting_for_commit, stopping, failing, unflushed_start;
         FlusherCounts counts;
 };
 
@@ -68,11 +70,25 @@ static int sync_wal(Flusher *flusher) {
         return wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
 }
 
-static int flush(Flusher *flusher, bool checkpoint, bool *ret_checkpointed) {
+/* The last change number committed: read before the WAL is flushed, it is on disk after. */
+static int read_change_counter(Flusher *flusher, int64_t *ret) {
+        int rc = sqlite3_step(flusher->read_change_counter);
+
+        if (rc == SQLITE_ROW) {
+                *ret = sqlite3_column_int64(flusher->read_change_counter, 0);
+                rc = SQLITE_OK;
+        }
+        (void) sqlite3_reset(flusher->read_change_counter);    /* ends the read: checkpoints pass */
+        return rc;
+}
+
+static int flush(Flusher *flusher, bool checkpoint, bool *ret_checkpointed, int64_t *ret_durable_change) {
         int rc;
 
         *ret_checkpointed = false;
-        rc = sync_wal(flusher);
+        rc = read_change_counter(flusher, ret_durable_change);
+        if (rc == SQLITE_OK)
+                rc = sync_wal(flusher);
         if (rc != SQLITE_OK || !checkpoint)
                 return rc;
         /* PASSIVE: copies what no reader still needs, never blocks the writer. */
@@ -96,7 +112,7 @@ static void *run(void *userdata) {
 
         pthread_mutex_lock(&flusher->lock);
         for (;;) {
-                if (flusher->commits == flusher->flushed) {
+                if (flusher->commits == flusher->flushed && !flusher->unflushed_start) {
                         if (flusher->stopping)
                                 break;
                         flusher->waiting_for_commit = true;
@@ -119,15 +135,18 @@ static void *run(void *userdata) {
                 uint64_t target = flusher->commits;
                 bool checkpoint = flusher->wal_pages >= CHECKPOINT_PAGES;
                 bool checkpointed;
+                int64_t durable_change = 0;
                 pthread_mutex_unlock(&flusher->lock);
-                int rc = flush(flusher, checkpoint, &checkpointed);
+                int rc = flush(flusher, checkpoint, &checkpointed, &durable_change);
                 pthread_mutex_lock(&flusher->lock);
 
                 if (rc == SQLITE_OK) {
                         if (flusher->failing)
                                 log_info("the session database is flushed to disk again");
                         flusher->failing = false;
+                        flusher->unflushed_start = false;
                         flusher->flushed = target;
+                        flusher->durable_change = durable_change;
                         flusher->counts.flushes++;
                         flusher->counts.checkpoints += checkpointed;
                         if (checkpointed)
@@ -150,6 +169,7 @@ static void *run(void *userdata) {
 }
 
 static Flusher *flusher_free(Flusher *flusher) {
+        sqlite3_finalize(flusher->read_change_counter);
         sqlite3_close_v2(flusher->database);
         pthread_cond_destroy(&flusher->wake);
         pthread_mutex_destroy(&flusher->lock);
@@ -167,6 +187,10 @@ int flusher_start(sqlite3 *writer, const char *path, int64_t interval_usec, Flus
                 return -ENOMEM;
         flusher->writer = writer;
         flusher->interval_usec = interval_usec;
+        /* What an earlier sessmgrd committed may not be on disk yet (it was killed): one
+         * flush at start tells which change numbers are. */
+        flusher->unflushed_start = true;
+        flusher->first_unflushed_usec = flusher->last_commit_usec = now_usec(CLOCK_MONOTONIC);
         pthread_mutex_init(&flusher->lock, NULL);
         pthread_condattr_init(&attributes);
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
@@ -180,6 +204,9 @@ int flusher_start(sqlite3 *writer, const char *path, int64_t interval_usec, Flus
         /* It reads no records: a checkpoint copies pages past the cache. */
         if (rc == SQLITE_OK)
                 rc = sqlite3_exec(flusher->database, "PRAGMA cache_size = 8;", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_prepare_v2(flusher->database, "SELECT value FROM change_counter;", -1,
+                                        &flusher->read_change_counter, NULL);
         if (rc != SQLITE_OK) {
                 log_error("%s: cannot open a second connection to flush the database: %s",
                           path, flusher->database ? sqlite3_errmsg(flusher->database) : sqlite3_errstr(rc));
@@ -215,6 +242,15 @@ Flusher *flusher_stop(Flusher *flusher) {
         log_debug("%" PRIu64 " commits flushed to disk in %" PRIu64 " flushes, %" PRIu64 " checkpoints, %" PRIu64 " failures",
                   flusher->counts.commits, flusher->counts.flushes, flusher->counts.checkpoints, flusher->counts.failures);
         return flusher_free(flusher);
+}
+
+int64_t flusher_durable_change(Flusher *flusher) {
+        int64_t change;
+
+        pthread_mutex_lock(&flusher->lock);
+        change = flusher->durable_change;
+        pthread_mutex_unlock(&flusher->lock);
+        return change;
 }
 
 FlusherCounts flusher_counts(Flusher *flusher) {

@@ -23,6 +23,10 @@ int flusher_start(sqlite3 *writer, const char *path, int64_t interval_usec, Flus
 Flusher *flusher_stop(Flusher *flusher);
 DEFINE_POINTER_CLEANUP_FUNC(Flusher, flusher_stop);
 
+/* The last change number of the fleet's feed (change_counter) that is on disk: the feed
+ * shows no change that a power cut could take back, and number again. */
+int64_t flusher_durable_change(Flusher *flusher);
+
 /* How many flushes have run, and how many commits they covered (for tests and logs). */
 typedef struct FlusherCounts {
         uint64_t commits, flushes, checkpoints, failures;

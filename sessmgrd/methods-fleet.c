@@ -51,7 +51,8 @@ static int method_get_changes(Call *call, sd_bus_error *error) {
         session_record_array_free(records, count);
         if (r < 0)
                 return r;
-        /* After any commit still open: the feed never shows a change that might be lost. */
+        /* After any commit still open, as every reply (the store leaves out what is not on
+         * disk yet, which that commit is not either). */
         return sessions_reply(manager->sessions, call->message, reply);
 }
 
@@ -93,6 +94,13 @@ static int method_apply_revocation(Call *call, sd_bus_error *error) {
                 log_warning("fleet revocation of session %" PRIu64 " refused: it belongs to %s, not to %s (%s)",
                             id, record.user, user, reason);
                 return reply_outcome(call, "refused");
+        }
+        /* su and sudo -i share the logind session of the login they ran in, which may be
+         * another user's: ending it would end that login (sessmgrctl logout refuses too). */
+        if (record.parent_id > 0) {
+                log_warning("fleet revocation of session %" PRIu64 " refused: it runs inside session %" PRIu64
+                            " and ends with it (%s)", id, record.parent_id, reason);
+                return reply_outcome(call, "unsupported");
         }
         if (!record.logind_session || !manager->logind) {
                 log_warning("fleet revocation of session %" PRIu64 " refused: systemd-logind does not know it (%s)",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,17 +101,20 @@ int store_list_changes(Store *store, uint64_t after, uint32_t limit, SessionReco
         SessionRecord *records = NULL;
         size_t count = 0, allocated = 0;
         uint64_t cursor = after;
+        /* Only what is on disk: a power cut takes back the last commits, and their change
+         * numbers go to later changes, which an agent that shipped the lost ones would skip. */
+        int64_t durable = store->flusher ? flusher_durable_change(store->flusher) : INT64_MAX;
         int rc, r = 0;
 
         columns = store_columns_list(true);
         if (!columns || asprintf(&sql, "SELECT %s, change_seq FROM sessions WHERE change_seq > ?1 "
-                                 "ORDER BY change_seq LIMIT ?2;", columns) < 0)
+                                 "AND change_seq <= ?3 ORDER BY change_seq LIMIT ?2;", columns) < 0)
                 return -ENOMEM;
         /* Not a persistent statement: the agent asks a few times a second at most. */
         rc = sqlite3_prepare_v2(store->database, sql, -1, &statement, NULL);
         if (rc != SQLITE_OK)
                 return store_error(store, rc, "cannot read the change feed");
-        r = store_bind(store, statement, bind_int((int64_t) after), bind_int(limit));
+        r = store_bind(store, statement, bind_int((int64_t) after), bind_int(limit), bind_int(durable));
         if (r < 0)
                 return r;
 
