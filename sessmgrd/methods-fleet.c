@@ -68,8 +68,10 @@ static int reply_outcome(Call *call, const char *outcome) {
         return sessions_reply(call->manager->sessions, call->message, reply);
 }
 
-/* ApplyRevocation(id, user, reason): user is the name the request was made for ("" for
- * root's, e.g. an administrator's offboarding); reason says who asked, from where. */
+/* ApplyRevocation(id, user, reason): user is the name the request was made for, always
+ * (an administrator's offboarding names the user too); reason says who asked, from
+ * where. A request must name the session's own user: a compromised agent can then end
+ * only sessions it names correctly, one at a time, each one logged. */
 static int method_apply_revocation(Call *call, sd_bus_error *error) {
         _cleanup_(session_record_done) SessionRecord record = SESSION_RECORD_INIT;
         _cleanup_(freep) char *reason = NULL;
@@ -90,7 +92,7 @@ static int method_apply_revocation(Call *call, sd_bus_error *error) {
                 return reply_outcome(call, "gone");
         if (r < 0)
                 return reply_store_read_failed(-r, error);
-        if (*user && strcmp(user, record.user) != 0) {
+        if (strcmp(user, record.user) != 0) {
                 log_warning("fleet revocation of session %" PRIu64 " refused: it belongs to %s, not to %s (%s)",
                             id, record.user, user, reason);
                 return reply_outcome(call, "refused");

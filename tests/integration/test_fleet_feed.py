@@ -100,6 +100,9 @@ def test_a_revocation_names_the_sessions_user(world):
     # Not in logind (these tests have none): nothing to end it through.
     error, _, reply = world.raw_call("ApplyRevocation", "tss", alice, "alice", "revoked by session 4 on b", user="bob")
     assert (error, reply) == (None, ["unsupported"])
+    # No wildcard: even an administrator's request names the user.
+    error, _, reply = world.raw_call("ApplyRevocation", "tss", alice, "", "revoked by root on b", user="bob")
+    assert (error, reply) == (None, ["refused"])
     error, _, reply = world.raw_call("ApplyRevocation", "tss", 999, "alice", "x", user="bob")
     assert (error, reply) == (None, ["gone"])
     assert "belongs to alice, not to carol" in world.daemon_log.read_text()
