@@ -107,7 +107,7 @@ int store_list_changes(Store *store, uint64_t after, uint32_t limit, SessionReco
         int rc, r = 0;
 
         columns = store_columns_list(true);
-        if (!columns || asprintf(&sql, "SELECT %s, change_seq FROM sessions WHERE change_seq > ?1 "
+        if (!columns || asprintf(&sql, "SELECT %s, change_seq FROM sessions WHERE change_seq > ?1 AND change_seq > 0 "
                                  "AND change_seq <= ?3 ORDER BY change_seq LIMIT ?2;", columns) < 0)
                 return -ENOMEM;
         /* Not a persistent statement: the agent asks a few times a second at most. */

@@ -68,7 +68,9 @@ static const char *const migrations[] = {
          * (sessmgrd(8), READING THE DATABASE): new columns may be added, none renamed or
          * dropped. */
         "ALTER TABLE sessions ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;"
-        "CREATE INDEX sessions_by_change ON sessions(change_seq);"
+        /* Partial: while the feed is off every change_seq is 0, and a login writes no
+         * page of this index. */
+        "CREATE INDEX sessions_by_change ON sessions(change_seq) WHERE change_seq > 0;"
         "CREATE TABLE change_counter (value INTEGER NOT NULL);"
         "INSERT INTO change_counter VALUES (0);"
         "CREATE TABLE feed_identity (id TEXT NOT NULL);"
