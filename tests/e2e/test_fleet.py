@@ -97,7 +97,8 @@ def test_a_revocation_asked_from_a_ends_the_session_in_bs_logind(fleet):
     assert b.logind_has(other.logind_session) and other.handle.is_running()
     assert asker.handle.is_running() and a.logind_has(asker.logind_session)
     # B's history says who ended it, from where; so does the database once B has synced.
-    assert b.history("bob")[target.session_id]["end_reason"] == reason
+    ended = wait(lambda: b.history("bob").get(target.session_id), "the revoked session in B's history")
+    assert ended["end_reason"] == reason
     b.wait_in_sync()
     assert b.database_row(target.session_id)[2:4] == ("closed", reason)
     assert b.database_row(other.session_id)[2] == "active"
@@ -169,7 +170,8 @@ def test_a_machine_cut_off_takes_its_revocation_when_it_returns(fleet):
     assert fleet.wait_answered(gone_id) == ("gone", "the session had already ended")
     wait(lambda: not c.logind_has(target.logind_session), "the revoked session to leave C's logind")
     wait(lambda: not target.handle.is_running(), "the SSH client on C to be disconnected")
-    history = c.history("alice")
+    history = wait(lambda: target.session_id in c.history("alice") and c.history("alice"),
+                   "the revoked session in C's history")
     assert history[target.session_id]["end_reason"] == reason
     assert history[ending.session_id]["end_reason"] != reason
     c.wait_in_sync()
