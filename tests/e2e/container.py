@@ -53,8 +53,13 @@ class Container:
     chroot instead of nsenter).
     """
 
-    def __init__(self, rootfs=None, name=None, prepare=None, boot_timeout=60):
+    def __init__(self, rootfs=None, name=None, prepare=None, boot_timeout=60, loopback_address=None):
         self.rootfs = Path(rootfs or ensure_rootfs())
+        # None: a network of its own, sshd on its 127.0.0.1. An address (127.X.Y.Z): the
+        # host's network, shared with the host's services (a database a test started) and
+        # other such containers, so sshd listens on that address alone.
+        self.loopback_address = loopback_address
+        self.ssh_address = loopback_address or "127.0.0.1"
         # Unique: nspawn keys its locks and /run/systemd/nspawn paths by name.
         self.name = name or f"sessmgr-e2e-{secrets.token_hex(4)}"
         self.prepare = prepare
@@ -109,14 +114,18 @@ class Container:
                                   str(self.root)], capture_output=True)
         if mounted.returncode != 0:
             run_on_host(["cp", "-a", "--reflink=auto", f"{self.rootfs}/.", str(self.root)])
+        if self.loopback_address:
+            (self.root / "etc/ssh/sshd_config.d/sessmgr-e2e-address.conf").write_text(
+                f"ListenAddress {self.loopback_address}\n")
 
     def _boot(self):
         command = [
             "systemd-nspawn", "--boot", "--directory", str(self.root), "--machine", self.name,
             # No machined and no host systemd needed (host PID 1 may be anything).
             "--register=no", "--keep-unit",
-            # Own loopback only: sshd on 127.0.0.1:22 must not meet the host's.
-            "--private-network",
+            # Own loopback only (sshd on 127.0.0.1:22 must not meet the host's), unless
+            # the host's network is asked for.
+            *([] if self.loopback_address else ["--private-network"]),
             # Keep the host's journal, resolv.conf and timezone out of it.
             "--link-journal=no", "--resolv-conf=off", "--timezone=off",
             "--console=read-only",
@@ -304,7 +313,7 @@ class Container:
     # -- users and SSH ----------------------------------------------------
 
     def add_user(self, name):
-        """A user with a home and an ed25519 key that sshd on 127.0.0.1 accepts."""
+        """A user with a home and an ed25519 key that the container's sshd accepts."""
         self.run(["useradd", "--create-home", "--shell", "/bin/bash", name])
         # '*' rather than useradd's '!': no password, but not "locked" either.
         self.run(["usermod", "--password", "*", name])
@@ -314,7 +323,7 @@ class Container:
 
     def _ssh_command(self, user, remote_command, tty, options):
         argv = ["ssh", *SSH_OPTIONS, *options, "-tt" if tty else "-T",
-                f"{user}@127.0.0.1", remote_command]
+                f"{user}@{self.ssh_address}", remote_command]
         return self.command_line(argv, user=user)
 
     def ssh(self, user, remote_command, tty=False, options=(), check=True, input=None,

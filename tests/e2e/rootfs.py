@@ -31,8 +31,8 @@ PACKAGES = [
     "uidmap",
     # polkit: sessmgrd, not root, ends idle sessions through logind by its rule.
     "polkitd",
-    # Runtime libraries the sessmgr binaries link against.
-    "libsqlite3-0", "libjson-c5", "libinih1",
+    # Runtime libraries the sessmgr binaries link against (libpq: the fleet agent).
+    "libsqlite3-0", "libjson-c5", "libinih1", "libpq5",
 ]
 
 # Bump whenever customize() changes, so cached trees are rebuilt.
