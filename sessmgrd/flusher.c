@@ -10,8 +10,14 @@
 
 /* Commits that pause this long are flushed at once: the daemon is idle. */
 #define QUIET_USEC (5 * USEC_PER_MSEC)
-/* What SQLite's automatic checkpoint would wait for. */
-#define CHECKPOINT_PAGES 1000
+/* The first commit after a complete checkpoint starts the WAL over and flushes its
+ * header, in the event loop (SQLite must: an unflushed header can corrupt the database
+ * after a power cut). A login writes about 11 pages: checkpointing every 4096 pages
+ * (16 MiB of WAL) leaves that flush to one login in about 370, out of the 99th
+ * percentile, where SQLite's 1000 put it in one in 90. */
+#define CHECKPOINT_PAGES 4096
+/* What SQLite's automatic checkpoint waits for, given back when the thread stops. */
+#define AUTOCHECKPOINT_PAGES 1000
 /* The thread's own connection may wait for the writer: nobody waits for the thread. */
 #define BUSY_TIMEOUT_MSEC 2000
 
@@ -231,7 +237,7 @@ Flusher *flusher_stop(Flusher *flusher) {
                 return NULL;
 
         sqlite3_wal_hook(flusher->writer, NULL, NULL);
-        (void) sqlite3_wal_autocheckpoint(flusher->writer, CHECKPOINT_PAGES);
+        (void) sqlite3_wal_autocheckpoint(flusher->writer, AUTOCHECKPOINT_PAGES);
 
         pthread_mutex_lock(&flusher->lock);
         flusher->stopping = true;
