@@ -201,3 +201,25 @@ def test_clear_errors_when_the_agent_or_the_database_is_away(machines):
     assert result.returncode == 1
     assert a.ctl("show", "--fleet", "42", user="alice").returncode == 2
     assert a.ctl("list", user="alice").returncode == 0    # local commands unaffected
+
+
+def test_the_agents_socket_under_valgrind_leaks_nothing(machines):
+    """List, show, history and a logout that waits and one that answers at once, a refusal,
+    and connections cut mid-call, all served by the agent run under valgrind."""
+    a, b = machines("A"), machines("B")
+    alice_a, alice_b = login(a, "alice"), login(b, "alice")
+    a.stop_agent()
+    valgrind = ["valgrind", "-q", "--leak-check=full", "--error-exitcode=99",
+                "--errors-for-leak-kinds=definite,indirect"]
+    a.agent_socket.unlink(missing_ok=True)
+    a.start_agent(wrapper=valgrind)
+    wait_until(lambda: a.ctl("list", "--fleet", user="alice").returncode == 0, "the agent under valgrind")
+    assert len(listed(a, "alice")) == 2
+    assert a.ctl("history", "--fleet", user="alice").returncode == 0
+    assert a.ctl("show", "--fleet", f"{host(b)}:{alice_b}", user="alice").returncode == 0
+    assert a.ctl("list", "--fleet", "--user", "bob", user="alice").returncode == 1
+    b.stop_agent()
+    result = a.ctl("logout", "--fleet", "--all", "--yes", "--json", user="alice")
+    assert {s["result"] for s in json.loads(result.stdout)["sessions"]} == {"refused", "pending"}, result.stdout
+    a.hold_connections(20, 1, user="bob")
+    assert a.stop_agent() == 0, a.log()
