@@ -207,6 +207,19 @@ static int print_chosen(const FleetLogout *logout) {
         return r < 0 ? log_error_errno(r, "Out of memory.") : 0;
 }
 
+/* The agent's result as one of ours, which outlive its reply; an unknown one is a failure. */
+static const char *known_result(const char *result) {
+        static const char *const known[] = {
+                FLEET_RESULT_LOGGED_OUT, FLEET_RESULT_PENDING, FLEET_RESULT_REFUSED, FLEET_RESULT_GONE,
+                FLEET_RESULT_EXPIRED, FLEET_RESULT_NOT_FOUND, FLEET_RESULT_FAILED,
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(known); i++)
+                if (strcmp(known[i], result) == 0)
+                        return known[i];
+        return FLEET_RESULT_FAILED;
+}
+
 /* Asks the agent for the chosen targets with current == want_current. */
 static int request(sd_bus *bus, FleetLogout *logout, bool want_current, uint64_t current) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -252,7 +265,7 @@ static int request(sd_bus *bus, FleetLogout *logout, bool want_current, uint64_t
                         Target *target = &logout->targets[i];
 
                         if (!target->result && target->session.record.id == id && streq_ptr(target->session.host, host))
-                                target_set(target, result, isempty(message) ? NULL : message);
+                                target_set(target, known_result(result), isempty(message) ? NULL : message);
                 }
         }
         if (r < 0)
