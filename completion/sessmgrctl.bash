@@ -48,7 +48,7 @@ _sessmgrctl()
             COMPREPLY=($(compgen -u -- "$cur"))
             return
             ;;
-        --socket)
+        --socket | --fleet-socket)
             if declare -F _filedir >/dev/null; then
                 _filedir
             else
@@ -71,7 +71,7 @@ _sessmgrctl()
     # The command is the first word that is neither an option nor an option's value.
     local verb="" i word
     local -a socket=() given=()
-    local every=false
+    local every=false fleet=false
     for ((i = 1; i < cword; i++)); do
         word=${words[i]}
         case $word in
@@ -80,7 +80,8 @@ _sessmgrctl()
                 ((i++))
                 ;;
             --socket=*) socket=("$word") ;;
-            --user | --since | --limit) ((i++)) ;;
+            --user | --since | --limit | --fleet-socket) ((i++)) ;;
+            --fleet) fleet=true ;;
             --all | --others) every=true ;;
             -*) ;;
             *)
@@ -95,17 +96,19 @@ _sessmgrctl()
 
     local options
     case $verb in
-        "" | list) options="--json -j --user --all" ;;
-        show) options="--json -j" ;;
-        history) options="--json -j --since --limit --user --all" ;;
-        logout) options="--others --all --yes --user --json -j" ;;
+        "" | list) options="--json -j --user --all --fleet" ;;
+        show) options="--json -j --fleet" ;;
+        history) options="--json -j --since --limit --user --all --fleet" ;;
+        logout) options="--others --all --yes --user --json -j --fleet" ;;
         *) return ;;
     esac
     if [[ $cur == -* ]]; then
         [[ -z $verb ]] && options+=" --help --version"
-        COMPREPLY=($(compgen -W "$options --socket" -- "$cur"))
+        COMPREPLY=($(compgen -W "$options --socket --fleet-socket" -- "$cur"))
         return
     fi
+    # Fleet sessions are HOST:ID, from the fleet's database: not completed.
+    [[ -n $verb ]] && $fleet && return
 
     local ids
     case $verb in

@@ -22,7 +22,7 @@ function __sessmgrctl_scan
                 set socket --socket $tokens[$i]
             case '--socket=*'
                 set socket $token
-            case --user --since --limit
+            case --user --since --limit --fleet-socket
                 set i (math $i + 1)
             case --all --others
                 set every 0
@@ -97,8 +97,11 @@ complete -c sessmgrctl -n '__sessmgrctl_verb_is ""' -a show -d 'every detail of 
 complete -c sessmgrctl -n '__sessmgrctl_verb_is ""' -a history -d 'your ended sessions'
 complete -c sessmgrctl -n '__sessmgrctl_verb_is ""' -a logout -d 'log out sessions'
 
-complete -c sessmgrctl -n '__sessmgrctl_verb_is show' -a '(__sessmgrctl_show_ids)' -d session
-complete -c sessmgrctl -n '__sessmgrctl_verb_is logout' -a '(__sessmgrctl_logout_ids)' -d session
+# Fleet sessions are HOST:ID, from the fleet's database: not completed.
+complete -c sessmgrctl -n '__sessmgrctl_verb_is show; and not __fish_seen_argument -l fleet' \
+    -a '(__sessmgrctl_show_ids)' -d session
+complete -c sessmgrctl -n '__sessmgrctl_verb_is logout; and not __fish_seen_argument -l fleet' \
+    -a '(__sessmgrctl_logout_ids)' -d session
 
 # --json=MODE; plain --json takes no value.
 complete -c sessmgrctl -n '__sessmgrctl_verb_is "" list show history logout' -l json -a 'short pretty off' \
@@ -113,6 +116,9 @@ complete -c sessmgrctl -n '__sessmgrctl_verb_is "" logout' -s y -l yes -d 'log o
 complete -c sessmgrctl -n '__sessmgrctl_verb_is "" history' -l since -x -a 'today yesterday 1h 12h 1d 7d 30d' \
     -d 'ended at or after this time'
 complete -c sessmgrctl -n '__sessmgrctl_verb_is "" history' -l limit -x -d 'at most this many sessions'
+complete -c sessmgrctl -n '__sessmgrctl_verb_is "" list show history logout' -l fleet \
+    -d 'every machine of the fleet'
+complete -c sessmgrctl -l fleet-socket -r -F -d "the fleet agent's socket"
 complete -c sessmgrctl -l socket -r -F -d "sessmgrd's socket"
 complete -c sessmgrctl -n '__sessmgrctl_verb_is ""' -s h -l help -d 'show the help'
 complete -c sessmgrctl -n '__sessmgrctl_verb_is ""' -l version -d 'show the version'

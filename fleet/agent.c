@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "agent.h"
+#include "clients.h"
 #include "log.h"
 #include "revocations.h"
 #include "sync.h"
@@ -30,6 +31,7 @@ typedef struct Agent {
         const AgentOptions *options;
         Database *database;
         sd_bus *bus;
+        Clients *clients;               /* the agent's own socket (clients.c) */
         Backoff database_backoff, feed_backoff;
         int64_t next_sync_usec, next_heartbeat_usec, next_revocations_usec;
         bool sync_done_once, revocations_done_once;
@@ -94,6 +96,9 @@ static void agent_connect_database(Agent *agent, int64_t now) {
         r = database_connect(options->config->connection, options->machine_id, &agent->database, &message);
         if (r >= 0)
                 r = database_listen(agent->database, &message);
+        /* sessmgrctl --fleet's answers, on a connection of their own. */
+        if (r >= 0 && options->listen_path)
+                r = database_open_queries(agent->database, options->config->connection, &message);
         if (r < 0) {
                 agent_drop_database(agent);
                 backoff_failed(&agent->database_backoff, now, options->config->retry_max_usec, r, message);
@@ -183,11 +188,18 @@ static void agent_revocations(Agent *agent, int64_t now) {
         agent->revocations_done_once = !more;
 }
 
+static void on_outcome(uint64_t request_id, void *userdata) {
+        Agent *agent = userdata;
+
+        if (agent->clients)
+                clients_request_finished(agent->clients, request_id);
+}
+
 static void agent_read_notifications(Agent *agent, int64_t now) {
         unsigned revocations = 0;
         int r;
 
-        r = database_read_notifications(agent->database, &revocations);
+        r = database_read_notifications(agent->database, &revocations, on_outcome, agent);
         if (r < 0) {
                 RoundError error = {};
 
@@ -217,6 +229,8 @@ static int64_t agent_next_wakeup(const Agent *agent) {
                 next = earliest(next, work > agent->database_backoff.next_usec ? work : agent->database_backoff.next_usec);
                 next = earliest(next, work > agent->feed_backoff.next_usec ? work : agent->feed_backoff.next_usec);
         }
+        if (agent->clients)
+                next = earliest(next, clients_next_wakeup(agent->clients));
         return next;
 }
 
@@ -262,13 +276,22 @@ int agent_run(const AgentOptions *options) {
         signal_fd = make_signal_fd();
         if (signal_fd < 0)
                 return log_error_errno(signal_fd, "cannot watch for signals: %m");
+        if (options->listen_path) {
+                ClientsContext context = {
+                        .database = &agent.database,
+                        .config = options->config,
+                        .machine_id = options->machine_id,
+                };
+
+                r = clients_open(options->listen_path, &context, &agent.clients);
+                if (r < 0)
+                        return r;
+        }
         sd_notify(false, "READY=1\nSTATUS=starting");
 
         for (;;) {
-                struct pollfd fds[2] = {
-                        { .fd = signal_fd, .events = POLLIN },
-                        { .fd = -1, .events = POLLIN },
-                };
+                _cleanup_(freep) struct pollfd *fds = NULL;
+                size_t n_fds = 2 + (agent.clients ? clients_poll_count(agent.clients) : 0);
                 int64_t now = now_usec(CLOCK_MONOTONIC);
 
                 if (!agent.database && now >= agent.database_backoff.next_usec)
@@ -294,8 +317,17 @@ int agent_run(const AgentOptions *options) {
                                 break;
                 }
 
-                fds[1].fd = database_socket(agent.database);
-                r = poll(fds, ELEMENTSOF(fds), poll_timeout(agent_next_wakeup(&agent), now_usec(CLOCK_MONOTONIC)));
+                n_fds = 2 + (agent.clients ? clients_poll_count(agent.clients) : 0);
+                fds = calloc(n_fds, sizeof(struct pollfd));
+                if (!fds) {
+                        r = log_error_errno(ENOMEM, "out of memory");
+                        break;
+                }
+                fds[0] = (struct pollfd) { .fd = signal_fd, .events = POLLIN };
+                fds[1] = (struct pollfd) { .fd = database_socket(agent.database), .events = POLLIN };
+                if (agent.clients)
+                        clients_fill_poll(agent.clients, fds + 2);
+                r = poll(fds, n_fds, poll_timeout(agent_next_wakeup(&agent), now_usec(CLOCK_MONOTONIC)));
                 if (r < 0 && errno != EINTR) {
                         r = log_error_errno(errno, "cannot wait: %m");
                         break;
@@ -305,9 +337,14 @@ int agent_run(const AgentOptions *options) {
                         log_info("stopping");
                         break;
                 }
+                /* The clients after the sync's turn, each a few messages: none of them holds
+                 * the next round back for long. */
+                if (agent.clients)
+                        clients_dispatch(agent.clients, fds + 2);
         }
 
         sd_notify(false, "STOPPING=1");
+        agent.clients = clients_free(agent.clients);
         agent_drop_database(&agent);
         agent_drop_bus(&agent);
         free(agent.database_backoff.last_message);

@@ -15,6 +15,7 @@ typedef struct AgentOptions {
         const FleetConfig *config;
         const char *machine_id;
         const char *socket_path;
+        const char *listen_path;        /* the agent's own socket, for sessmgrctl --fleet; NULL: none */
         bool once;              /* one sync round and one look at revocations, then exit */
 } AgentOptions;
 

@@ -60,6 +60,8 @@ void fleet_config_defaults(FleetConfig *config) {
                 .batch_size = 1000,
                 .revocation_poll_usec = 30 * USEC_PER_SEC,
                 .revocation_expire_usec = 86400 * USEC_PER_SEC,
+                .logout_wait_usec = 5 * USEC_PER_SEC,
+                .stale_usec = 300 * USEC_PER_SEC,
         };
 }
 
@@ -138,6 +140,11 @@ static int on_entry(void *userdata, const char *section, const char *name, const
         else if (setting_is(section, name, "Revocations", "ExpireSec"))
                 /* The database takes requests that expire within 7 days. */
                 r = parse_seconds(value, 60, 7 * 86400, &config->revocation_expire_usec);
+        else if (setting_is(section, name, "Revocations", "WaitSec"))
+                /* sessmgrctl waits for the answer, and a person for sessmgrctl. */
+                r = parse_seconds(value, 0, 30, &config->logout_wait_usec);
+        else if (setting_is(section, name, "Clients", "StaleSec"))
+                r = parse_seconds(value, 1, 7 * 86400, &config->stale_usec);
         else if (section[0])
                 return fail(state, "unknown setting %s= in [%s]", name, section);
         else

@@ -16,6 +16,8 @@ typedef struct FleetConfig {
         uint32_t batch_size;            /* [Sync] BatchSize=: changes per transaction (1 to 1000) */
         int64_t revocation_poll_usec;   /* [Revocations] PollIntervalSec= */
         int64_t revocation_expire_usec; /* [Revocations] ExpireSec=: how long a request made here waits */
+        int64_t logout_wait_usec;       /* [Revocations] WaitSec=: how long RequestLogout waits for outcomes */
+        int64_t stale_usec;             /* [Clients] StaleSec=: a machine silent this long is shown stale */
 } FleetConfig;
 
 void fleet_config_defaults(FleetConfig *config);

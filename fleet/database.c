@@ -76,6 +76,8 @@ Database *database_free(Database *database) {
                 return NULL;
         if (database->connection)
                 PQfinish(database->connection);
+        if (database->queries)
+                PQfinish(database->queries);
         free(database->host_name);
         free(database->synced_feed);
         free(database);
@@ -163,17 +165,44 @@ int database_socket(const Database *database) {
         return database_is_open(database) ? PQsocket(database->connection) : -1;
 }
 
-int database_read_notifications(Database *database, unsigned *ret_revocations) {
+int database_open_queries(Database *database, const char *conninfo, char **ret_error) {
+        PGconn *connection = NULL;
+        int r;
+
+        *ret_error = NULL;
+        if (database->queries) {
+                PQfinish(database->queries);
+                database->queries = NULL;
+        }
+        r = connect_with_defaults(conninfo, &connection, ret_error);
+        if (r < 0)
+                return r;
+        /* A person waits for these: a few seconds, not the sync's minute. */
+        r = database_exec(connection, "SET statement_timeout = '5s'", 0, NULL, PGRES_COMMAND_OK, NULL, ret_error);
+        if (r < 0) {
+                PQfinish(connection);
+                return r;
+        }
+        database->queries = connection;
+        return 0;
+}
+
+int database_read_notifications(Database *database, unsigned *ret_revocations,
+                                void (*on_outcome)(uint64_t request_id, void *userdata), void *userdata) {
         PGnotify *notify;
         unsigned revocations = 0;
 
         if (PQconsumeInput(database->connection) == 0)
                 return -ENOTCONN;
         while ((notify = PQnotifies(database->connection))) {
-                /* "outcome ID" answers a request of this machine: for sessmgrctl --fleet,
-                 * which asks the database itself. */
+                uint64_t id;
+
                 if (strncmp(notify->extra, "revoke ", 7) == 0)
                         revocations++;
+                /* A request made here finished: a RequestLogout may be waiting for it. */
+                else if (on_outcome && strncmp(notify->extra, "outcome ", 8) == 0 &&
+                         sscanf(notify->extra + 8, "%" SCNu64, &id) == 1)
+                        on_outcome(id, userdata);
                 PQfreemem(notify);
         }
         *ret_revocations = revocations;

@@ -13,6 +13,9 @@
 
 typedef struct Database {
         PGconn *connection;
+        /* The answers to sessmgrctl --fleet (clients.c), on a connection of their own
+         * with a short statement timeout: a slow one holds no batch of the sync. */
+        PGconn *queries;
         char machine_id[33];
         /* As the database knows this machine: */
         char *host_name;
@@ -55,6 +58,12 @@ int database_listen(Database *database, char **ret_error);
 /* The socket to wait on for notifications, -1 when not connected. */
 int database_socket(const Database *database);
 
+/* Opens database->queries (again), as database_connect() does, with a statement timeout
+ * of a few seconds. */
+int database_open_queries(Database *database, const char *conninfo, char **ret_error);
+
 /* Reads what the server sent and counts the revocation requests announced
- * ("revoke ID"). Negative when the connection broke. */
-int database_read_notifications(Database *database, unsigned *ret_revocations);
+ * ("revoke ID"); each request of this machine that finished ("outcome ID") goes to
+ * on_outcome. Negative when the connection broke. */
+int database_read_notifications(Database *database, unsigned *ret_revocations,
+                                void (*on_outcome)(uint64_t request_id, void *userdata), void *userdata);

@@ -27,6 +27,7 @@ typedef struct Arguments {
         Mode mode;
         const char *config_path;
         const char *socket_path;
+        const char *listen_path;
         const char *machine_id;
         const char *connection;
         const char *sql_directory;
@@ -49,6 +50,8 @@ static void help(void) {
                "  --connection CONNINFO\n"
                "                    libpq connection string (overrides [Database] Connection=)\n"
                "  --socket PATH     sessmgrd's socket (default " SESSMGR_SOCKET_PATH ")\n"
+               "  --listen PATH     the agent's own socket, for sessmgrctl --fleet\n"
+               "                    (default " FLEET_SOCKET_PATH "; \"\": none)\n"
                "  --machine-id ID   this machine's id (default: " MACHINE_ID_PATH ")\n"
                "  --sql-directory PATH\n"
                "                    the migrations for --init (default " FLEET_SQL_DIRECTORY ")\n"
@@ -67,7 +70,7 @@ static bool is_machine_id(const char *s) {
 static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
         enum {
                 OPTION_STATUS = 0x100, OPTION_INIT, OPTION_ONCE, OPTION_CONFIG, OPTION_CONNECTION, OPTION_SOCKET,
-                OPTION_MACHINE_ID, OPTION_SQL_DIRECTORY, OPTION_DEBUG, OPTION_VERSION,
+                OPTION_LISTEN, OPTION_MACHINE_ID, OPTION_SQL_DIRECTORY, OPTION_DEBUG, OPTION_VERSION,
         };
         static const struct option options[] = {
                 { "status",        no_argument,       NULL, OPTION_STATUS        },
@@ -77,6 +80,7 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                 { "config",        required_argument, NULL, OPTION_CONFIG        },
                 { "connection",    required_argument, NULL, OPTION_CONNECTION    },
                 { "socket",        required_argument, NULL, OPTION_SOCKET        },
+                { "listen",        required_argument, NULL, OPTION_LISTEN        },
                 { "machine-id",    required_argument, NULL, OPTION_MACHINE_ID    },
                 { "sql-directory", required_argument, NULL, OPTION_SQL_DIRECTORY },
                 { "debug",         no_argument,       NULL, OPTION_DEBUG         },
@@ -107,6 +111,13 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                                 return -EINVAL;
                         }
                         arguments->socket_path = optarg;
+                        break;
+                case OPTION_LISTEN:
+                        if (optarg[0] != '/' && optarg[0] != '\0') {
+                                log_error("--listen takes an absolute path, or \"\" for none");
+                                return -EINVAL;
+                        }
+                        arguments->listen_path = optarg[0] ? optarg : NULL;
                         break;
                 case OPTION_MACHINE_ID:
                         if (!is_machine_id(optarg)) {
@@ -175,6 +186,7 @@ int main(int argc, char *argv[]) {
         Arguments arguments = {
                 .config_path = FLEET_CONFIG_PATH,
                 .socket_path = SESSMGR_SOCKET_PATH,
+                .listen_path = FLEET_SOCKET_PATH,
                 .sql_directory = FLEET_SQL_DIRECTORY,
         };
         char machine_id[33];
@@ -221,6 +233,8 @@ int main(int argc, char *argv[]) {
                 .config = &config,
                 .machine_id = machine_id,
                 .socket_path = arguments.socket_path,
+                /* --once serves nobody: it exits when its round is done. */
+                .listen_path = arguments.mode == MODE_ONCE ? NULL : arguments.listen_path,
                 .once = arguments.mode == MODE_ONCE,
         });
         return r < 0 ? 1 : 0;

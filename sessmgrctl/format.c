@@ -227,12 +227,20 @@ static const char *iso_key(const char *usec_key) {
 }
 
 int session_write_json(JsonWriter *writer, const SessionRecord *record, bool current) {
+        int r;
+
+        json_begin_object(writer);
+        r = session_write_json_members(writer, record, current);
+        json_end_object(writer);
+        return r;
+}
+
+int session_write_json_members(JsonWriter *writer, const SessionRecord *record, bool current) {
         _cleanup_(freep) char *device = session_device_text(record);
 
         if (!device)
                 return -ENOMEM;
 
-        json_begin_object(writer);
         for (size_t i = 0; i < record_fields_count; i++) {
                 const RecordField *field = &record_fields[i];
                 const char *iso;
@@ -254,7 +262,6 @@ int session_write_json(JsonWriter *writer, const SessionRecord *record, bool cur
         json_string(writer, session_record_from(record, "local"));
         json_key(writer, "current");
         json_boolean(writer, current);
-        json_end_object(writer);
         return 0;
 }
 

@@ -31,3 +31,5 @@ int session_print_details(FILE *output, const SessionRecord *record, bool curren
 
 /* The documented JSON object of one record (see sessmgrctl(1)). */
 int session_write_json(JsonWriter *writer, const SessionRecord *record, bool current);
+/* The same members, inside an object the caller opened (the fleet adds its own). */
+int session_write_json_members(JsonWriter *writer, const SessionRecord *record, bool current);

@@ -296,7 +296,7 @@ static int print_targets(const Logout *logout) {
         return r < 0 ? log_error_errno(r, "Out of memory.") : 0;
 }
 
-static int confirm(size_t count) {
+int logout_confirm(size_t count) {
         char answer[16] = "";
 
         if (!isatty(STDIN_FILENO))
@@ -443,7 +443,7 @@ int logout_sessions(sd_bus *daemon, const LogoutRequest *request) {
                 if (r < 0)
                         return r;
                 if (!request->assume_yes) {
-                        r = confirm(count);
+                        r = logout_confirm(count);
                         if (r <= 0)
                                 return r < 0 ? r : -ECANCELED;
                 }

@@ -25,3 +25,7 @@ typedef struct LogoutRequest {
 
 /* Returns 0 when every chosen session ended, negative (after saying why) otherwise. */
 int logout_sessions(sd_bus *daemon, const LogoutRequest *request);
+
+/* Asks "Log out N sessions? [y/N]" on the terminal: 1 yes, 0 no (said so), negative when
+ * there is no terminal to ask (said so). Shared with logout --fleet. */
+int logout_confirm(size_t count);

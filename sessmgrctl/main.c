@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fleet.h"
 #include "log.h"
 #include "parse-util.h"
 #include "logout.h"
@@ -27,6 +28,7 @@ typedef enum OptionGroup {
         GROUP_HISTORY = 1 << 2,         /* --since, --limit */
         GROUP_YES     = 1 << 3,
         GROUP_JSON    = 1 << 4,
+        GROUP_FLEET   = 1 << 5,         /* --fleet, --fleet-socket */
 } OptionGroup;
 
 /* In the order they are checked; what a refusal calls them. */
@@ -40,10 +42,14 @@ static const struct {
         { GROUP_HISTORY, "--since and --limit", true  },
         { GROUP_YES,     "--yes",               false },
         { GROUP_JSON,    "--json",              false },
+        { GROUP_FLEET,   "--fleet",             false },
 };
 
 typedef struct Arguments {
         const char *socket_path;
+        const char *fleet_socket_path;
+        bool fleet;             /* every machine of the fleet, through the fleet agent */
+        char **fleet_ids;       /* show, logout --fleet: HOST:ID each */
         const char *user;
         bool all;               /* list: every user's sessions; logout: every session */
         bool others;
@@ -81,6 +87,10 @@ static void help(void) {
                "  logout --all      log out all your sessions, this one last\n"
                "  history           your ended sessions, newest first\n"
                "\n"
+               "With --fleet, on every machine of the fleet (sessions named HOST:ID):\n"
+               "  list --fleet, show --fleet HOST:ID, history --fleet,\n"
+               "  logout --fleet HOST:ID... | --others | --all\n"
+               "\n"
                "Options:\n"
                "  --json=MODE       machine-readable output: short, pretty or off\n"
                "                    (fields in sessmgrctl(1))\n"
@@ -90,6 +100,9 @@ static void help(void) {
                "  --limit N         history: at most N sessions (default 50, 0: up to 10000)\n"
                "  --user NAME       (root) the sessions of another user\n"
                "  --all             (root, with list and history) the sessions of every user\n"
+               "  --fleet           every machine of the fleet, through the fleet agent\n"
+               "  --fleet-socket PATH\n"
+               "                    the fleet agent's socket (default " FLEET_SOCKET_PATH ")\n"
                "  --socket PATH     sessmgrd's socket (default " SESSMGR_SOCKET_PATH ")\n"
                "  -h, --help        show this help\n"
                "  --version         show the version\n"
@@ -160,7 +173,7 @@ static int parse_json_mode(const char *text, const char *next, JsonMode *ret) {
 /* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
 static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
         enum { OPTION_JSON = 0x100, OPTION_USER, OPTION_ALL, OPTION_OTHERS, OPTION_SINCE, OPTION_LIMIT,
-               OPTION_SOCKET, OPTION_VERSION };
+               OPTION_SOCKET, OPTION_FLEET, OPTION_FLEET_SOCKET, OPTION_VERSION };
         static const struct option options[] = {
                 { "json",    optional_argument, NULL, OPTION_JSON    },
                 { "user",    required_argument, NULL, OPTION_USER    },
@@ -170,6 +183,8 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                 { "since",   required_argument, NULL, OPTION_SINCE   },
                 { "limit",   required_argument, NULL, OPTION_LIMIT   },
                 { "socket",  required_argument, NULL, OPTION_SOCKET  },
+                { "fleet",   no_argument,       NULL, OPTION_FLEET   },
+                { "fleet-socket", required_argument, NULL, OPTION_FLEET_SOCKET },
                 { "help",    no_argument,       NULL, 'h'            },
                 { "version", no_argument,       NULL, OPTION_VERSION },
                 {}
@@ -221,6 +236,14 @@ static int parse_arguments(int argc, char *argv[], Arguments *arguments) {
                         arguments->given |= GROUP_HISTORY;
                         break;
                 case OPTION_SOCKET:  arguments->socket_path = optarg; break;
+                case OPTION_FLEET:
+                        arguments->fleet = true;
+                        arguments->given |= GROUP_FLEET;
+                        break;
+                case OPTION_FLEET_SOCKET:
+                        arguments->fleet_socket_path = optarg;
+                        arguments->given |= GROUP_FLEET;
+                        break;
                 case 'h':            help(); return 0;
                 case OPTION_VERSION: printf("sessmgrctl %s\n", PACKAGE_VERSION); return 0;
                 case ':':            return usage_error("option '%s' needs a value.", argv[optind - 1]);
@@ -256,6 +279,20 @@ static int resolve_uid(const Arguments *arguments, uint32_t *ret) {
 }
 
 static int parse_session_ids(char **args, unsigned n_args, Arguments *arguments) {
+        if (arguments->fleet) {
+                /* HOST:ID, checked here so that a typo is a usage error. */
+                for (unsigned i = 0; i < n_args; i++) {
+                        _cleanup_(freep) char *host = NULL;
+                        uint64_t id;
+
+                        if (fleet_parse_id(args[i], &host, &id) < 0)
+                                return usage_error("'%s' is not a fleet session id: HOST:ID, as list --fleet shows them.",
+                                                   args[i]);
+                }
+                arguments->fleet_ids = args;
+                arguments->id_count = n_args;
+                return 0;
+        }
         arguments->ids = calloc(n_args ?: 1, sizeof(uint64_t));
         if (!arguments->ids)
                 return log_error_errno(ENOMEM, "Out of memory.");
@@ -292,15 +329,37 @@ static int check_logout(const Verb *verb, Arguments *arguments, char **args, uns
         return parse_session_ids(args, n_args, arguments);
 }
 
+static FleetOptions fleet_options(const Arguments *arguments) {
+        return (FleetOptions) {
+                .socket_path = arguments->fleet_socket_path ?: FLEET_SOCKET_PATH,
+                .daemon_socket = arguments->socket_path,
+                .user = arguments->user,
+                .every_user = arguments->all,
+                .since_usec = arguments->since_usec,
+                .limit = arguments->limit,
+                .json = arguments->json,
+        };
+}
+
 static int run_list(sd_bus *bus, const Arguments *arguments) {
         uint32_t uid = 0;
         int r;
 
+        if (arguments->fleet) {
+                FleetOptions options = fleet_options(arguments);
+
+                return fleet_show_sessions(&options);
+        }
         r = resolve_uid(arguments, &uid);
         return r < 0 ? r : show_sessions(bus, uid, arguments->json);
 }
 
 static int run_show(sd_bus *bus, const Arguments *arguments) {
+        if (arguments->fleet) {
+                FleetOptions options = fleet_options(arguments);
+
+                return fleet_show_session(&options, arguments->fleet_ids[0]);
+        }
         return show_session(bus, arguments->ids[0], arguments->json);
 }
 
@@ -308,6 +367,11 @@ static int run_history(sd_bus *bus, const Arguments *arguments) {
         uint32_t uid = 0;
         int r;
 
+        if (arguments->fleet) {
+                FleetOptions options = fleet_options(arguments);
+
+                return fleet_show_history(&options);
+        }
         r = resolve_uid(arguments, &uid);
         return r < 0 ? r : show_history(bus, uid, arguments->since_usec, arguments->limit, arguments->json);
 }
@@ -323,6 +387,18 @@ static int run_logout(sd_bus *bus, const Arguments *arguments) {
         Arguments whose = *arguments;
         int r;
 
+        if (arguments->fleet) {
+                FleetOptions options = fleet_options(arguments);
+
+                /* --all: all of the user's sessions, as without --fleet. */
+                options.every_user = false;
+                if (getuid() != 0 && arguments->user)
+                        return log_error_errno(EPERM, "Only root may log out another user's sessions.");
+                return fleet_logout(&options, request.mode == LOGOUT_ALL ? FLEET_LOGOUT_ALL :
+                                    request.mode == LOGOUT_OTHERS ? FLEET_LOGOUT_OTHERS : FLEET_LOGOUT_NAMED,
+                                    arguments->fleet_ids, arguments->id_count, arguments->assume_yes);
+        }
+
         /* --all means "all of the user's sessions" here, not "all users". */
         whose.all = false;
         r = resolve_uid(&whose, &request.uid);
@@ -335,13 +411,14 @@ static int run_logout(sd_bus *bus, const Arguments *arguments) {
 }
 
 static const Verb verbs[] = {
-        { "list",    0, 0,        NULL,                     GROUP_WHOSE | GROUP_JSON, true, check_whose, run_list },
-        { "show",    1, 1,        "exactly one session id", GROUP_JSON,                false, check_show, run_show },
-        { "history", 0, 0,        NULL,                     GROUP_WHOSE | GROUP_HISTORY | GROUP_JSON, false,
-          check_whose, run_history },
+        { "list",    0, 0,        NULL,                     GROUP_WHOSE | GROUP_JSON | GROUP_FLEET, true, check_whose,
+          run_list },
+        { "show",    1, 1,        "exactly one session id", GROUP_JSON | GROUP_FLEET,  false, check_show, run_show },
+        { "history", 0, 0,        NULL,                     GROUP_WHOSE | GROUP_HISTORY | GROUP_JSON | GROUP_FLEET,
+          false, check_whose, run_history },
         /* Its operands and --others/--all exclude each other: check_logout says so. */
-        { "logout",  0, UINT_MAX, NULL,                     GROUP_WHOSE | GROUP_OTHERS | GROUP_YES | GROUP_JSON, false,
-          check_logout, run_logout },
+        { "logout",  0, UINT_MAX, NULL,                     GROUP_WHOSE | GROUP_OTHERS | GROUP_YES | GROUP_JSON |
+          GROUP_FLEET, false, check_logout, run_logout },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -407,7 +484,8 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 
-        if (daemon_connect(arguments.socket_path, &bus) < 0)
+        /* --fleet talks to the fleet agent (and to sessmgrd only to find this session). */
+        if (!arguments.fleet && daemon_connect(arguments.socket_path, &bus) < 0)
                 return EXIT_FAILURE;
         return verb->run(bus, &arguments) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -6,7 +6,9 @@ test user of its own, and the real sessmgr-fleet run as that user (setpriv), con
 the tests' private PostgreSQL (tests/fleet/postgres.py) as the machine's role."""
 
 import importlib.util
+import json
 import os
+import sys
 import signal
 import subprocess
 import tempfile
@@ -23,6 +25,8 @@ _spec.loader.exec_module(integration)
 
 BUILD = integration.BUILD
 AGENT = BUILD / "fleet" / "sessmgr-fleet"
+SESSMGRCTL = integration.SESSMGRCTL
+FLEET_CALL = HERE / "fleet_call.py"
 AGENT_USER, AGENT_UID = "fleetagent", 60010
 # Generous: these wait for work to be done on a loaded machine, they measure nothing.
 WAIT_SECONDS = 60
@@ -58,6 +62,11 @@ class Machine:
             group.write(f"{AGENT_USER}:x:{AGENT_UID}:\n")
         self.directory = directory
         self.config = directory / "fleet.conf"
+        # The agent's own socket, in a folder it may write (as /run/sessmgr-fleet is).
+        self.agent_run = directory / "agent-run"
+        self.agent_run.mkdir()
+        os.chown(self.agent_run, AGENT_UID, AGENT_UID)
+        self.agent_socket = self.agent_run / "socket"
         self.agent_log = directory / "agent.log"
         self.agent = None
         self.owner = None
@@ -107,17 +116,51 @@ class Machine:
         prefix = (["setpriv", f"--reuid={AGENT_UID}", f"--regid={AGENT_UID}", "--clear-groups"]
                   if as_agent else [])
         return prefix + list(wrapper) + [str(AGENT), "--config", str(self.config), "--socket", str(self.world.socket),
-                         "--machine-id", self.machine_id, *arguments]
+                         "--machine-id", self.machine_id, "--listen", str(self.agent_socket), *arguments]
+
+    def agent_environment(self):
+        """The test users through nss_wrapper: the agent names its callers by their uid."""
+        environment = self.world.wrapper_environment()
+        environment["LD_PRELOAD"] = f"{integration.PRELOAD_FIRST} libnss_wrapper.so".strip()
+        return environment
 
     def start_agent(self, *arguments, wrapper=()):
         assert self.agent is None or self.agent.poll() is not None
         self.agent = subprocess.Popen(self.agent_command("--debug", *arguments, wrapper=wrapper),
-                                      stdout=subprocess.DEVNULL, stderr=open(self.agent_log, "ab"))
+                                      stdout=subprocess.DEVNULL, stderr=open(self.agent_log, "ab"),
+                                      env=self.agent_environment())
         return self.agent
 
     def run_agent(self, *arguments, as_agent=True, wrapper=(), timeout=120):
         return subprocess.run(self.agent_command(*arguments, as_agent=as_agent, wrapper=wrapper),
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, env=self.agent_environment())
+
+    def wait_agent_listening(self):
+        return wait_until(lambda: self.agent_socket.exists(), "the agent's socket")
+
+    # --- the agent's socket ------------------------------------------------------------
+    def ctl(self, *arguments, user=None):
+        """sessmgrctl on this machine, talking to this machine's agent and sessmgrd."""
+        command = self.world.as_user(user) + integration.VALGRIND + [
+            str(SESSMGRCTL), "--socket", str(self.world.socket), "--fleet-socket", str(self.agent_socket), *arguments]
+        environment = self.world.wrapper_environment()
+        environment["LD_PRELOAD"] = f"{integration.PRELOAD_FIRST} libnss_wrapper.so".strip()
+        return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+
+    def fleet_call(self, method, signature="", *arguments, user=None):
+        """A method of the agent's socket called directly, as the user: (error, message, reply)."""
+        result = subprocess.run(self.world.as_user(user) + [sys.executable, str(FLEET_CALL), str(self.agent_socket),
+                                method, signature, json.dumps(list(arguments))],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        answer = json.loads(result.stdout)
+        return answer.get("error"), answer.get("message"), answer.get("reply")
+
+    def hold_connections(self, count, seconds, user):
+        result = subprocess.run(self.world.as_user(user) + [sys.executable, str(FLEET_CALL), str(self.agent_socket),
+                                "hold", str(count), str(seconds)], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
 
     def stop_agent(self, sig=signal.SIGTERM):
         if self.agent is None:
