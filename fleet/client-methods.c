@@ -28,8 +28,30 @@ typedef struct Caller {
         bool administrator;     /* root on an admin machine */
 } Caller;
 
-static int caller_identify(ClientConnection *connection, Caller *ret, sd_bus_error *error) {
+static PGconn *queries_connection(ClientConnection *connection, sd_bus_error *error);
+static int query_failed(PGconn *queries, const char *message, sd_bus_error *error);
+
+/* Asked at each of root's calls, not taken from the agent's connect: the DBA sets and takes
+ * back machines.admin at any time, and the agent's socket follows at once. */
+static int machine_is_admin(ClientConnection *connection, bool *ret, sd_bus_error *error) {
         Database *database = *connection->clients->context.database;
+        _cleanup_(PQclearp) PGresult *result = NULL;
+        _cleanup_(freep) char *message = NULL;
+        PGconn *queries;
+        int r;
+
+        queries = queries_connection(connection, error);
+        if (!queries)
+                return -EIO;
+        r = database_exec(queries, "SELECT admin FROM sessmgr.machines WHERE machine_id = $1", 1,
+                          (const char *const[]) { database->machine_id }, PGRES_TUPLES_OK, &result, &message);
+        if (r < 0)
+                return query_failed(queries, message, error);
+        *ret = PQntuples(result) == 1 && strcmp(PQgetvalue(result, 0, 0), "t") == 0;
+        return 0;
+}
+
+static int caller_identify(ClientConnection *connection, Caller *ret, sd_bus_error *error) {
         struct passwd *entry;
 
         *ret = (Caller) { .uid = connection->uid };
@@ -40,8 +62,7 @@ static int caller_identify(ClientConnection *connection, Caller *ret, sd_bus_err
                                          "Your user id %u has no name on this machine: the fleet knows users by name.",
                                          (unsigned) connection->uid);
         strcpy(ret->name, entry->pw_name);
-        ret->administrator = connection->uid == 0 && database && database->admin;
-        return 0;
+        return connection->uid == 0 ? machine_is_admin(connection, &ret->administrator, error) : 0;
 }
 
 /* user "" (the caller) or a name, or every user: whom the caller may ask about. NULL

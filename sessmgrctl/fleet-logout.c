@@ -274,29 +274,35 @@ static int request(sd_bus *bus, FleetLogout *logout, bool want_current, uint64_t
 }
 
 static void print_results(const FleetLogout *logout, bool of_current) {
+        /* The target's message for a logout or an ended session only repeats the result
+         * ("logged out: logged out"); the others say why or until when. --json keeps it. */
         static const struct {
                 const char *result, *text;
+                bool with_message;
         } texts[] = {
-                { FLEET_RESULT_LOGGED_OUT, "logged out" },
-                { FLEET_RESULT_PENDING,    "pending" },
-                { FLEET_RESULT_REFUSED,    "refused" },
-                { FLEET_RESULT_GONE,       "had already ended" },
-                { FLEET_RESULT_EXPIRED,    "expired" },
-                { FLEET_RESULT_NOT_FOUND,  "not found" },
-                { FLEET_RESULT_FAILED,     "failed" },
+                { FLEET_RESULT_LOGGED_OUT, "logged out",        false },
+                { FLEET_RESULT_PENDING,    "pending",           true },
+                { FLEET_RESULT_REFUSED,    "refused",           true },
+                { FLEET_RESULT_GONE,       "had already ended", false },
+                { FLEET_RESULT_EXPIRED,    "expired",           true },
+                { FLEET_RESULT_NOT_FOUND,  "not found",         true },
+                { FLEET_RESULT_FAILED,     "failed",            true },
         };
 
         for (size_t i = 0; i < logout->count; i++) {
                 const Target *target = &logout->targets[i];
                 _cleanup_(freep) char *host = text_sanitize(target->session.host), *message = NULL;
                 const char *text = NULL;
+                bool with_message = true;
 
                 if (!target->result || strcmp(target->result, "skipped") == 0 || target->session.current != of_current)
                         continue;
                 for (size_t j = 0; j < ELEMENTSOF(texts); j++)
-                        if (strcmp(texts[j].result, target->result) == 0)
+                        if (strcmp(texts[j].result, target->result) == 0) {
                                 text = texts[j].text;
-                message = target->message ? text_sanitize(target->message) : NULL;
+                                with_message = texts[j].with_message;
+                        }
+                message = target->message && with_message ? text_sanitize(target->message) : NULL;
                 printf("%s:%" PRIu64 ": %s%s%s\n", host ?: "?", target->session.record.id, text ?: target->result,
                        message ? ": " : "", message ?: "");
         }

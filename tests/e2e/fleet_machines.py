@@ -6,7 +6,9 @@ with sshd on a loopback address of its own, its own machine id, sessmgr installe
 sessmgr_install.py installs it, its own database role (sessmgr.add_machine) and the fleet
 agent running as sessmgr-fleet through its real unit, set up as docs/FLEET.md tells an
 administrator: [Fleet] AgentUser= for sessmgrd, /etc/sessmgr/fleet.conf, and the
-password file handed over by systemd (LoadCredential=)."""
+password file handed over by systemd (LoadCredential=). Users ask through the real
+`sessmgrctl --fleet` inside their SSH logins (FleetMachine.shell), which reaches the
+agent's socket, /run/sessmgr-fleet/socket (the unit's RuntimeDirectory=)."""
 
 import contextlib
 import json
@@ -16,6 +18,7 @@ import sys
 from pathlib import Path
 
 from container import Container
+from remote_shell import RemoteShell
 from sessmgr_install import install_sessmgr
 from waiting import wait_until
 
@@ -25,6 +28,11 @@ from postgres import PostgresServer  # noqa: E402
 # Generous: these wait for work done on a loaded machine; they measure nothing.
 WAIT_SECONDS = 90
 AGENT_UNIT = "sessmgr-fleet.service"
+AGENT_SOCKET = "/run/sessmgr-fleet/socket"
+# How long `logout --fleet` waits for the machines' answers: a machine that answers is
+# reported in well under a second, but the host may be loaded; one that is cut off is
+# reported pending after all of it.
+LOGOUT_WAIT_SECONDS = 10
 PASSFILE = "/etc/sessmgr/fleet/passfile"
 CREDENTIAL_DROP_IN = f"""\
 [Service]
@@ -54,6 +62,9 @@ class Login:
     def __init__(self, handle, logind_session, session_id):
         self.handle, self.logind_session, self.session_id = handle, logind_session, session_id
 
+    def close(self):
+        self.handle.close()
+
 
 class FleetMachine:
     def __init__(self, fleet, name, box):
@@ -80,7 +91,8 @@ class FleetMachine:
         box.write_file("/etc/sessmgr/fleet.conf",
                        f"[Database]\nConnection=host=127.0.0.1 port={server.port} dbname={self.fleet.database}\n"
                        f"Connection=user={self.role} passfile=/run/credentials/{AGENT_UNIT}/passfile\n"
-                       "RetryMaxSec=1\n[Sync]\nIntervalSec=1\n[Revocations]\nPollIntervalSec=3600\n",
+                       "RetryMaxSec=1\n[Sync]\nIntervalSec=1\n"
+                       f"[Revocations]\nPollIntervalSec=3600\nWaitSec={LOGOUT_WAIT_SECONDS}\n",
                        mode=0o640, owner="root:sessmgr-fleet")
         box.run(["systemctl", "daemon-reload"])
         box.run(["systemctl", "enable", "--now", AGENT_UNIT])
@@ -99,6 +111,19 @@ class FleetMachine:
         session_id = wait_until(lambda: self.open_record(logind_session), timeout=WAIT_SECONDS,
                                 what=f"sessmgrd's record of {user}'s login {logind_session} on {self.name}")
         return Login(handle, logind_session, session_id)
+
+    def shell(self, user):
+        """An SSH login of user with a shell the test types into: sessmgrctl run there
+        runs in that session, as the user would run it. .session_id is sessmgrd's id.
+        Its client address is the machine's own, so that "from ADDRESS" names it."""
+        shell = RemoteShell(self.box, user, options=("-b", self.box.ssh_address))
+        shell.session_id = wait_until(lambda: self.open_record(shell.logind_session), timeout=WAIT_SECONDS,
+                                      what=f"sessmgrd's record of {user}'s shell on {self.name}")
+        return shell
+
+    def ctl(self, *arguments):
+        """sessmgrctl as root, outside any login (as from a root cron job or a console)."""
+        return self.box.run(["sessmgrctl", *arguments], check=False)
 
     def open_record(self, logind_session):
         return next((row[0] for row in self.local_rows().values()
@@ -212,30 +237,12 @@ class Fleet:
         finally:
             connection.close()
 
-    def request_revocation(self, requester, requester_login, target, target_login, user):
-        """What the requester's agent writes for `sessmgrctl logout --fleet`, as its role:
-        the target session by its key, the asker's session and address as the database has
-        them, the requester's machine and host name stamped by the database."""
-        boot_id, = self.query("SELECT boot_id FROM sessmgr.sessions WHERE machine_id = %s AND session_id = %s",
-                              target.machine_id, target_login.session_id)[0]
-        address, uid = self.query("SELECT remote_address, uid FROM sessmgr.sessions WHERE machine_id = %s "
-                                  "AND session_id = %s", requester.machine_id, requester_login.session_id)[0]
-        with self.connect_as(requester) as connection, connection.cursor() as cursor:
-            cursor.execute("INSERT INTO sessmgr.revocations (target_machine_id, target_boot_id, target_session_id, "
-                           "target_user_name, requester_machine_id, requester_user_name, requester_uid, "
-                           "requester_session_id, requester_address, expires_at) VALUES (%s, %s, %s, %s, "
-                           "sessmgr.my_machine_id(), %s, %s, %s, %s, now() + interval '1 hour') RETURNING id",
-                           (target.machine_id, boot_id, target_login.session_id, user, user, uid,
-                            requester_login.session_id, address))
-            request_id = cursor.fetchone()[0]
-        return request_id, f"revoked by session {requester_login.session_id} on {requester.host_name} from {address}"
-
-    def request_state(self, request_id):
-        return self.query("SELECT state, outcome FROM sessmgr.revocations WHERE id = %s", request_id)[0]
-
-    def wait_answered(self, request_id):
-        return wait_until(lambda: self.request_state(request_id)[0] != "pending" and self.request_state(request_id),
-                          timeout=WAIT_SECONDS, what=f"revocation request {request_id} to be answered")
+    def requests(self, target):
+        """{session id: (state, outcome, requester's user name)} of the requests made for
+        target's sessions, as the DBA sees them."""
+        rows = self.query("SELECT target_session_id, state, outcome, requester_user_name FROM sessmgr.revocations "
+                          "WHERE target_machine_id = %s", target.machine_id)
+        return {row[0]: tuple(row[1:]) for row in rows}
 
     def diagnostics(self):
         """Printed under a failed test: each machine's agent and sessmgrd, the server's log."""

@@ -3,6 +3,7 @@
 session (sessmgrctl marks it current, logind counts it as the caller's session)."""
 
 import secrets
+import subprocess
 import time
 
 from container import CommandFailed
@@ -12,12 +13,12 @@ class RemoteShell:
     """An SSH login with a terminal running a plain bash that reads commands from us.
     Each command's output and exit status land in files under /tmp, read as root."""
 
-    def __init__(self, box, user):
+    def __init__(self, box, user, options=()):
         self.box = box
         self.user = user
         self.token = secrets.token_hex(4)
         self.count = 0
-        self.handle = box.ssh_background(user, "exec bash --norc --noprofile", tty=True)
+        self.handle = box.ssh_background(user, "exec bash --norc --noprofile", tty=True, options=options)
         self.logind_session = self.run("echo $XDG_SESSION_ID").stdout.strip()
         assert self.logind_session, "the login has no logind session"
 
@@ -48,7 +49,17 @@ class RemoteShell:
     def is_running(self):
         return self.handle.is_running()
 
-    def close(self):
+    def close(self, timeout=5):
+        """Types exit, as the user would, and waits for the login to end; only if that
+        lingers does the handle's close() interrupt (a Ctrl-C would also discard the typed
+        exit) and at last kill the client."""
+        if self.handle.is_running():
+            try:
+                self.handle.process.stdin.write(b"exit\n")
+                self.handle.process.stdin.flush()
+                self.handle.process.wait(timeout=timeout)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                pass
         self.handle.close()
 
 
