@@ -58,9 +58,10 @@ static int daemon_connection_open(const PamOptions *options, DaemonConnection *r
         return sessmgr_connect(options->socket_path, &ret->bus);
 }
 
-static int daemon_connection_call(DaemonConnection *connection, const char *member,
-                       int (*fill)(sd_bus_message *m, const void *data), const void *data,
-                       sd_bus_error *error, sd_bus_message **ret_reply) {
+typedef int (*FillMessage)(sd_bus_message *m, const void *data);
+
+static int new_call(DaemonConnection *connection, const char *member, FillMessage fill, const void *data,
+                    sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
@@ -68,6 +69,18 @@ static int daemon_connection_call(DaemonConnection *connection, const char *memb
         if (r < 0)
                 return r;
         r = fill(m, data);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int daemon_connection_call(DaemonConnection *connection, const char *member, FillMessage fill,
+                                  const void *data, sd_bus_error *error, sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_call(connection, member, fill, data, &m);
         if (r < 0)
                 return r;
         return sessmgr_call(connection->bus, m, connection->deadline_usec, error, ret_reply);
@@ -75,15 +88,12 @@ static int daemon_connection_call(DaemonConnection *connection, const char *memb
 
 /* The same, not waiting for an answer: the module does not wait for the end of a
  * session to be written. */
-static int daemon_connection_send(DaemonConnection *connection, const char *member,
-                                  int (*fill)(sd_bus_message *m, const void *data), const void *data) {
+static int daemon_connection_send(DaemonConnection *connection, const char *member, FillMessage fill,
+                                  const void *data) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = sessmgr_new_method_call(connection->bus, &m, member);
-        if (r < 0)
-                return r;
-        r = fill(m, data);
+        r = new_call(connection, member, fill, data, &m);
         if (r < 0)
                 return r;
         return sessmgr_send(connection->bus, m, connection->deadline_usec);
