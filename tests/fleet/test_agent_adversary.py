@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The agent's socket against its adversaries: a local user (alice, with as many uids as
+her 65,536 subordinate ones) and a compromised other machine of the fleet (C: any SQL its
+own role may send). Real sessmgrd, real sessmgr-fleet as its own user, real PostgreSQL."""
+
+import contextlib
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+import pytest
+
+from agent import FLEET_CALL, Machine, wait_until
+
+# The agent's unit (fleet/sessmgr-fleet.service.in): what the kernel kills it beyond.
+UNIT_MEMORY_MAX = 64 * 1024 * 1024
+TEXT_COLUMNS = ("logind_session", "service", "tty", "seat", "remote_host", "remote_address", "last_active_source",
+                "end_reason", "origin", "ttys", "auth_method", "auth_key", "display", "desktop")
+
+
+@pytest.fixture
+def machines(fleet):
+    started = {}
+
+    def start(name, settings="[Revocations]\nWaitSec=3\n"):
+        machine = Machine(fleet, name, settings)
+        started[name] = machine
+        machine.start_daemon()
+        machine.start_agent()
+        machine.wait_agent_listening()
+        return machine
+    yield start
+    for machine in started.values():
+        machine.cleanup()
+
+
+def peak_memory(process):
+    """The agent's peak resident memory (VmHWM), in bytes."""
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def compromised_rows(fleet, machine, user, count, state="active"):
+    """Machine MACHINE's role writes COUNT sessions of USER, every text as long as the
+    database takes (1,024 bytes, nothing a terminal would act on)."""
+    with contextlib.closing(fleet.connect(machine)) as connection, connection, connection.cursor() as cursor:
+        texts = ", ".join(TEXT_COLUMNS)
+        values = ", ".join("repeat('x', 1024)" for _ in TEXT_COLUMNS)
+        cursor.execute(
+            f"INSERT INTO sessmgr.sessions (machine_id, boot_id, session_id, change_cursor, uid, user_name, state, "
+            f"login_time, end_time, {texts}) SELECT %s, %s, n, n, 60001, %s, %s, now() - n * interval '1 second', "
+            f"CASE WHEN %s = 'closed' THEN now() END, {values} FROM generate_series(1, %s) n",
+            (fleet.machines[machine], "c" * 32, user, state, state, count))
+
+
+def test_a_compromised_machine_cannot_grow_the_agent_past_its_memory_cap(machines, fleet):
+    """C writes 10,000 sessions of alice with every text 1,024 bytes long (the database's
+    limit); her list --fleet then made the agent hold all of them at once: the rows from
+    libpq and the reply (about 150 MB each), beyond MemoryMax=64M, and beyond sd-bus's
+    limit of a message, so the list failed all the same. The agent must stay under its cap
+    and alice must get an answer."""
+    a = machines("A")
+    compromised_rows(fleet, "C", "alice", 10000)
+    result = a.ctl("list", "--fleet", "--json", user="alice")
+    assert a.agent.poll() is None, a.log()
+    assert peak_memory(a.agent) < UNIT_MEMORY_MAX, f"{peak_memory(a.agent) >> 20} MiB"
+    assert result.returncode == 0, result.stderr
+    compromised_rows(fleet, "C", "bob", 10000, state="closed")
+    result = a.ctl("history", "--fleet", "--json", user="bob")
+    assert a.agent.poll() is None, a.log()
+    assert peak_memory(a.agent) < UNIT_MEMORY_MAX, f"{peak_memory(a.agent) >> 20} MiB"
+    assert result.returncode == 0, result.stderr
+
+
+HUGE_CALL = r"""
+import socket, struct, sys, time
+path, size = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(path)
+s.sendall(b"\0AUTH EXTERNAL\r\n")
+s.recv(4096)
+s.sendall(b"BEGIN\r\n")
+# A method call whose header announces a body of SIZE bytes (sd-bus takes up to 128 MiB),
+# sent in full but never more: the agent reads it all before it can look at it.
+fields = b""
+def field(code, signature, value):
+    global fields
+    fields += b"\0" * (-len(fields) % 8)
+    if signature == b"o" or signature == b"s":
+        fields += struct.pack("<B1sB", code, b"\x01", signature[0]) + b"\0" + struct.pack("<I", len(value)) + value + b"\0"
+    else:
+        fields += struct.pack("<B1sB", code, b"\x01", ord("g")) + b"\0" + bytes([len(value)]) + value + b"\0"
+field(1, b"o", b"/org/sessmgr1/fleet")
+field(3, b"s", b"ListSessions")
+field(8, b"g", b"ay")
+header = struct.pack("<cBBBIII", b"l", 1, 0, 1, size, 1, len(fields)) + fields
+header += b"\0" * (-len(header) % 8)
+s.sendall(header)
+body = struct.pack("<I", size - 4) + b"\0" * (size - 4)
+sent = 0
+s.settimeout(30)
+try:
+    while sent < len(body):
+        sent += s.send(body[sent:sent + (1 << 20)])
+except OSError:
+    pass
+print(sent, flush=True)
+time.sleep(float(sys.argv[3]))
+"""
+
+
+def test_a_huge_message_does_not_grow_the_agent_past_its_memory_cap(machines):
+    """sd-bus takes a message of up to 128 MiB and reads all of it into memory before the
+    agent sees it; the agent has no limit of its own, and its unit's MemoryMax is 64M: one
+    call from alice is enough to have it killed (and then every 5 s again)."""
+    a = machines("A")
+    size = 100 * 1024 * 1024
+    caller = subprocess.Popen(a.world.as_user("alice") + [sys.executable, "-c", HUGE_CALL, str(a.agent_socket),
+                              str(size), "2"], stdout=subprocess.PIPE, text=True)
+    sent = int(caller.stdout.readline())
+    caller.wait(timeout=60)
+    assert a.agent.poll() is None, a.log()
+    assert peak_memory(a.agent) < UNIT_MEMORY_MAX, f"sent {sent >> 20} MiB, agent {peak_memory(a.agent) >> 20} MiB"
+
+
+HOLD_AS_MANY_UIDS = r"""
+import os, socket, sys, time
+path, first, uids, each, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+read, write = os.pipe()
+children = []
+for uid in range(first, first + uids):
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        os.setgroups([]); os.setgid(uid); os.setuid(uid)
+        held = []
+        for _ in range(each):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                c.connect(path)
+            except OSError:
+                break
+            held.append(c)
+        os.write(write, b".")
+        time.sleep(seconds)
+        os._exit(0)
+    children.append(pid)
+os.close(write)
+got = 0
+while got < uids:
+    got += len(os.read(read, 4096))
+print("ready", flush=True)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+
+def test_subordinate_uids_count_as_their_owner(machines):
+    """Alice's 65,536 subordinate uids (newuidmap gives her processes those ids) are as
+    many users to the agent: 32 of them x 8 connections take all 256, and bob is refused
+    (sessmgrd counts a subordinate uid as the user whose it is)."""
+    a = machines("A")
+    login(a, "bob")
+    with open("/etc/subuid") as existing:
+        saved = existing.read()
+    first = 1_300_000
+    try:
+        with open("/etc/subuid", "a") as subuid:
+            subuid.write(f"alice:{first}:65536\n")
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_AS_MANY_UIDS, str(a.agent_socket), str(first), "40", "8",
+                                   "20"], stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout.readline().strip() == "ready"
+            # Until the agent's loop has taken them (16 a turn): it then holds 256.
+            wait_until(lambda: open_sockets(a.agent) >= 256, "the agent to take alice's connections")
+            result = a.ctl("list", "--fleet", "--json", user="bob")
+            assert result.returncode == 0, result.stderr
+            assert len(json.loads(result.stdout)["sessions"]) == 1
+        finally:
+            holder.kill()
+            holder.wait()
+    finally:
+        with open("/etc/subuid", "w") as subuid:
+            subuid.write(saved)
+
+
+def open_sockets(process):
+    return sum(os.readlink(f"/proc/{process.pid}/fd/{fd}").startswith("socket:")
+               for fd in os.listdir(f"/proc/{process.pid}/fd"))
+
+
+def login(machine, user):
+    machine.login(user)
+    machine.wait_in_sync()
