@@ -47,16 +47,16 @@ def peak_memory(process):
     raise AssertionError("no VmHWM")
 
 
-def compromised_rows(fleet, machine, user, count, state="active"):
-    """Machine MACHINE's role writes COUNT sessions of USER, every text as long as the
-    database takes (1,024 bytes, nothing a terminal would act on)."""
+def compromised_rows(fleet, machine, user, count, state="active", text_length=1024, end_time="now()"):
+    """Machine MACHINE's role writes COUNT sessions of USER, every text TEXT_LENGTH bytes
+    (1,024: as long as the database takes; nothing a terminal would act on)."""
     with contextlib.closing(fleet.connect(machine)) as connection, connection, connection.cursor() as cursor:
         texts = ", ".join(TEXT_COLUMNS)
-        values = ", ".join("repeat('x', 1024)" for _ in TEXT_COLUMNS)
+        values = ", ".join(f"repeat('x', {int(text_length)})" for _ in TEXT_COLUMNS)
         cursor.execute(
             f"INSERT INTO sessmgr.sessions (machine_id, boot_id, session_id, change_cursor, uid, user_name, state, "
             f"login_time, end_time, {texts}) SELECT %s, %s, n, n, 60001, %s, %s, now() - n * interval '1 second', "
-            f"CASE WHEN %s = 'closed' THEN now() END, {values} FROM generate_series(1, %s) n",
+            f"CASE WHEN %s = 'closed' THEN {end_time} END, {values} FROM generate_series(1, %s) n",
             (fleet.machines[machine], "c" * 32, user, state, state, count))
 
 
@@ -77,6 +77,29 @@ def test_a_compromised_machine_cannot_grow_the_agent_past_its_memory_cap(machine
     assert a.agent.poll() is None, a.log()
     assert peak_memory(a.agent) < UNIT_MEMORY_MAX, f"{peak_memory(a.agent) >> 20} MiB"
     assert result.returncode == 0, result.stderr
+
+
+def test_a_compromised_machine_cannot_crowd_out_the_users_sessions_elsewhere(machines, fleet):
+    """B writes 10,000 sessions of alice (it may say anything of its own sessions). Her
+    list --fleet is cut at 10,000 rows by host, then login: B's host name sorts before C's,
+    so her real session on C was not listed, and logout --fleet --all did not end it (what
+    she runs when her password is stolen). Her history likewise, with ends in the future."""
+    a, c = machines("A"), machines("C")
+    login(c, "alice")
+    real = max(c.rows())
+    compromised_rows(fleet, "B", "alice", 10000, text_length=1)
+    sessions = json.loads(a.ctl("list", "--fleet", "--json", user="alice").stdout)["sessions"]
+    assert (c.machine_id, real) in {(s["machine_id"], s["id"]) for s in sessions}
+    result = a.ctl("logout", "--fleet", "--all", "--yes", "--json", user="alice")
+    assert (c.machine_id, real) in {(s["machine_id"], s["id"]) for s in json.loads(result.stdout)["sessions"]}, \
+        result.stderr
+
+    c.login("alice", "open_session", "close_session")
+    c.wait_in_sync()
+    ended = max(c.rows())
+    compromised_rows(fleet, "B", "alice", 10000, state="closed", text_length=1, end_time="now() + interval '9 years'")
+    history = json.loads(a.ctl("history", "--fleet", "--json", user="alice").stdout)["sessions"]
+    assert (c.machine_id, ended) in {(s["machine_id"], s["id"]) for s in history}
 
 
 HUGE_CALL = r"""
