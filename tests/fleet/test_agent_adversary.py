@@ -6,15 +6,12 @@ own role may send). Real sessmgrd, real sessmgr-fleet as its own user, real Post
 import contextlib
 import json
 import os
-import socket
-import struct
 import subprocess
 import sys
-import time
 
 import pytest
 
-from agent import FLEET_CALL, Machine, wait_until
+from agent import Machine, wait_until
 
 # The agent's unit (fleet/sessmgr-fleet.service.in): what the kernel kills it beyond.
 UNIT_MEMORY_MAX = 64 * 1024 * 1024
@@ -143,6 +140,9 @@ time.sleep(float(sys.argv[3]))
 """
 
 
+@pytest.mark.xfail(strict=True, reason="sd-bus reads a whole message (up to 128 MiB) before the agent sees it, and has "
+                   "no setting for a smaller limit: the agent would have to check each message's header itself "
+                   "before sd-bus reads it (its own framing on the socket)")
 def test_a_huge_message_does_not_grow_the_agent_past_its_memory_cap(machines):
     """sd-bus takes a message of up to 128 MiB and reads all of it into memory before the
     agent sees it; the agent has no limit of its own, and its unit's MemoryMax is 64M: one
@@ -155,6 +155,77 @@ def test_a_huge_message_does_not_grow_the_agent_past_its_memory_cap(machines):
     caller.wait(timeout=60)
     assert a.agent.poll() is None, a.log()
     assert peak_memory(a.agent) < UNIT_MEMORY_MAX, f"sent {sent >> 20} MiB, agent {peak_memory(a.agent) >> 20} MiB"
+
+
+LOGOUT_FLOOD = r"""
+import socket, struct, sys, threading, time
+path, connections, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+
+def pad(data, n):
+    return data + b"\0" * (-len(data) % n)
+
+def string(value):
+    return struct.pack("<I", len(value)) + value + b"\0"
+
+def field(code, signature, value):
+    return pad(struct.pack("<B", code) + bytes([1]) + signature + b"\0" + value, 1)
+
+def call(serial):
+    # RequestLogout(a(st)t): 1,000 sessions that do not exist, each one a lookup.
+    items = b""
+    for i in range(1000):
+        items = pad(items, 8) + string(b"no-such-host-%d" % i)
+        items = pad(items, 8) + struct.pack("<Q", i + 1)
+    body = pad(struct.pack("<I", len(items)), 8) + items
+    body = pad(body, 8) + struct.pack("<Q", 0)
+    fields = b""
+    for code, signature, value in ((1, b"o", string(b"/org/sessmgr1/fleet")), (3, b"s", string(b"RequestLogout")),
+                                   (8, b"g", bytes([6]) + b"a(st)t\0")):
+        fields = pad(fields, 8) + struct.pack("<B", code) + bytes([1]) + signature + b"\0" + value
+    header = struct.pack("<cBBBIII", b"l", 1, 0, 1, len(body), serial, len(fields)) + fields
+    return pad(header, 8) + body
+
+message = [call(serial) for serial in range(1, 9)]
+def flood():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.sendall(b"\0AUTH EXTERNAL\r\n")
+    s.recv(4096)
+    s.sendall(b"BEGIN\r\n")
+    threading.Thread(target=lambda: [s.recv(1 << 20) for _ in iter(int, 1)], daemon=True).start()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        s.sendall(b"".join(message))
+for _ in range(connections):
+    threading.Thread(target=flood, daemon=True).start()
+print("flooding", flush=True)
+time.sleep(seconds)
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="each entry of a RequestLogout is a lookup of its own in the agent's loop "
+                   "(about 0.5 ms): 1,000 of them take 0.5 s, and a connection is given 8 messages a turn, so "
+                   "alice's 8 connections hold everyone else about 30 s a turn; the fix is one statement for "
+                   "all of a call's sessions, and a turn's work counted in sessions, not messages")
+def test_a_flood_of_big_logouts_by_alice_does_not_hold_bob_back(machines):
+    """Alice pipelines RequestLogouts of 1,000 sessions that do not exist on 8 connections;
+    bob's list --fleet meanwhile must be answered within sessmgrctl's own 15 s (an
+    answer takes a few milliseconds; one of alice's calls about 0.5 s)."""
+    a = machines("A")
+    login(a, "bob")
+    flood = subprocess.Popen(a.world.as_user("alice") + [sys.executable, "-c", LOGOUT_FLOOD, str(a.agent_socket), "8",
+                             "90"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert flood.stdout.readline().strip() == "flooding"
+        # Until the agent has taken alice's 8 connections (beside its listener, sessmgrd
+        # and its two database connections).
+        wait_until(lambda: open_sockets(a.agent) >= 12, "alice's connections")
+        for _ in range(3):
+            result = a.ctl("list", "--fleet", "--json", user="bob")
+            assert result.returncode == 0, result.stderr
+    finally:
+        flood.kill()
+        flood.wait()
 
 
 HOLD_AS_MANY_UIDS = r"""
