@@ -271,10 +271,14 @@ static bool replies_backlogged(ClientConnection *connection) {
         return sd_bus_get_n_queued_write(connection->bus, &queued) >= 0 && queued > QUEUED_REPLIES_MAX;
 }
 
-/* A few messages, then the others' turn. A client that does not read its replies is not
- * read from either: sd_bus_process() then only writes. */
+/* A few messages, then the others' turn; a RequestLogout, which looks up each session it
+ * names (up to FLEET_LOGOUT_MAX), is a turn by itself, so that a user pipelining them
+ * on all of their connections holds the loop for one call per connection, not eight.
+ * A client that does not read its replies is not read from either: sd_bus_process()
+ * then only writes. */
 static void connection_process(ClientConnection *connection) {
-        for (unsigned i = 0; i < MESSAGES_PER_TURN && !connection->closed; i++) {
+        connection->turn_spent = false;
+        for (unsigned i = 0; i < MESSAGES_PER_TURN && !connection->closed && !connection->turn_spent; i++) {
                 int r;
 
                 if (replies_backlogged(connection)) {

@@ -38,6 +38,7 @@ struct ClientConnection {
         int poll_index;                 /* in the last clients_fill_poll(), -1 if not there */
         bool closed;                    /* freed at the end of the turn */
         PendingLogout *pending;         /* a RequestLogout waiting for outcomes, at most one */
+        bool turn_spent;                /* a costly call used up this turn (RequestLogout) */
         ClientConnection *next, *previous;
 };
 
