@@ -42,3 +42,10 @@
 /* At most this many sessions in one RequestLogout, and records in one answer. */
 #define FLEET_LOGOUT_MAX 1000
 #define FLEET_LIST_MAX 10000
+/* At most this many records, and bytes of them, from any one machine in one answer of
+ * ListSessions and ListHistory (its newest): a compromised machine may write as many
+ * sessions of any user as it likes, and must not push the user's others out of the
+ * answer, nor make it outgrow the agent's memory. An honest record is a few hundred
+ * bytes. */
+#define FLEET_MACHINE_ROWS_MAX 1000
+#define FLEET_MACHINE_BYTES_MAX 1048576

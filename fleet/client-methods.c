@@ -512,6 +512,7 @@ static int method_request_logout(ClientConnection *connection, sd_bus_message *c
         PGconn *queries;
         int r;
 
+        connection->turn_spent = true;
         if (connection->pending)
                 return sd_bus_error_set(error, FLEET_ERROR_BUSY,
                                         "A logout is already waiting for its outcomes on this connection.");

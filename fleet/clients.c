@@ -12,6 +12,7 @@
 #include "clients.h"
 #include "fleet-protocol.h"
 #include "log.h"
+#include "subordinate-uid.h"
 #include "time-format.h"
 
 /* Far above what sessmgrctl needs (one connection per command), far below the agent's
@@ -19,7 +20,7 @@
  * users may fill. */
 #define CONNECTIONS_MAX 256
 #define CONNECTIONS_ROOT_RESERVE 16
-#define CONNECTIONS_PER_USER_MAX 8
+#define CONNECTIONS_PER_USER_MAX 8     /* a user's subordinate uids counted as the user */
 /* Connections taken from the backlog per turn of the loop. */
 #define ACCEPTS_PER_TURN 16
 /* Messages handled per connection per turn, before the sync and the others. */
@@ -144,12 +145,22 @@ void client_connection_close(ClientConnection *connection) {
         connection->closed = true;
 }
 
-static unsigned connections_of(const Clients *clients, uid_t uid) {
+static unsigned connections_of(const Clients *clients, uid_t owner) {
         unsigned count = 0;
 
         for (const ClientConnection *c = clients->connections; c; c = c->next)
-                count += c->uid == uid && !c->closed;
+                count += c->owner_uid == owner && !c->closed;
         return count;
+}
+
+/* Whom a connection counts against: a user's subordinate uids (65,536 of them, hers to
+ * use through newuidmap) are that user, as in sessmgrd; else the uid itself. */
+static uid_t owner_of(uid_t uid) {
+        uid_t owner;
+
+        if (uid != 0 && subordinate_uid_owner(uid, &owner) > 0)
+                return owner;
+        return uid;
 }
 
 /* Sees every message that arrived whole, and the one sd-bus makes when the peer hung up. */
@@ -206,6 +217,7 @@ static int accept_one(Clients *clients) {
         ClientConnection *connection;
         struct ucred credentials;
         socklen_t length = sizeof(credentials);
+        uid_t owner;
         int r;
 
         fd = accept4(clients->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -223,7 +235,8 @@ static int accept_one(Clients *clients) {
                 log_refusal(clients, &credentials, "too many connections");
                 return 1;
         }
-        if (connections_of(clients, credentials.uid) >= CONNECTIONS_PER_USER_MAX) {
+        owner = owner_of(credentials.uid);
+        if (connections_of(clients, owner) >= CONNECTIONS_PER_USER_MAX) {
                 log_refusal(clients, &credentials, "too many connections of this user");
                 return 1;
         }
@@ -234,6 +247,7 @@ static int accept_one(Clients *clients) {
         *connection = (ClientConnection) {
                 .clients = clients,
                 .uid = credentials.uid,
+                .owner_uid = owner,
                 .pid = credentials.pid,
                 .last_message_usec = now_usec(CLOCK_MONOTONIC),
                 .poll_index = -1,
@@ -257,10 +271,14 @@ static bool replies_backlogged(ClientConnection *connection) {
         return sd_bus_get_n_queued_write(connection->bus, &queued) >= 0 && queued > QUEUED_REPLIES_MAX;
 }
 
-/* A few messages, then the others' turn. A client that does not read its replies is not
- * read from either: sd_bus_process() then only writes. */
+/* A few messages, then the others' turn; a RequestLogout, which looks up each session it
+ * names (up to FLEET_LOGOUT_MAX), is a turn by itself, so that a user pipelining them
+ * on all of their connections holds the loop for one call per connection, not eight.
+ * A client that does not read its replies is not read from either: sd_bus_process()
+ * then only writes. */
 static void connection_process(ClientConnection *connection) {
-        for (unsigned i = 0; i < MESSAGES_PER_TURN && !connection->closed; i++) {
+        connection->turn_spent = false;
+        for (unsigned i = 0; i < MESSAGES_PER_TURN && !connection->closed && !connection->turn_spent; i++) {
                 int r;
 
                 if (replies_backlogged(connection)) {

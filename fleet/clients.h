@@ -32,11 +32,13 @@ struct ClientConnection {
         Clients *clients;
         sd_bus *bus;
         uid_t uid;
+        uid_t owner_uid;                /* whom it counts against: uid, or the user whose subordinate uid it is */
         pid_t pid;
         int64_t last_message_usec;      /* CLOCK_MONOTONIC: accept, then each whole message */
         int poll_index;                 /* in the last clients_fill_poll(), -1 if not there */
         bool closed;                    /* freed at the end of the turn */
         PendingLogout *pending;         /* a RequestLogout waiting for outcomes, at most one */
+        bool turn_spent;                /* a costly call used up this turn (RequestLogout) */
         ClientConnection *next, *previous;
 };
 

@@ -10,6 +10,9 @@
 
 #define USEC(column) "coalesce((extract(epoch FROM " column ") * 1000000)::bigint, 0)"
 
+#define STRINGIFY_VALUE(x) #x
+#define STRINGIFY(x) STRINGIFY_VALUE(x)
+
 /* $1 this machine, $2 the caller's session here, $3 the caller's name, $4 StaleSec=.
  * The columns of FLEET_COLUMN_*, then the record's in the order of record_fields[]. */
 #define SELECT_SESSIONS                                                                                 \
@@ -20,11 +23,20 @@
         "s.session_id, s.logind_session, s.boot_id, s.uid, s.user_name, s.service, s.tty, s.seat, s.vt, " \
         "s.remote_host, s.remote_address, s.remote_port, s.leader_pid, " USEC("s.login_time") ", "      \
         USEC("s.last_active") ", s.state, " USEC("s.end_time") ", s.end_reason, s.origin, s.ttys, "      \
-        "s.last_active_source, s.auth_method, s.auth_key, s.display, s.desktop, s.parent_id "           \
-        "FROM sessmgr.sessions s JOIN sessmgr.machines m USING (machine_id) "
+        "s.last_active_source, s.auth_method, s.auth_key, s.display, s.desktop, s.parent_id "
 
-#define STRINGIFY_VALUE(x) #x
-#define STRINGIFY(x) STRINGIFY_VALUE(x)
+/* Each machine says what it likes of its own rows, and a compromised one may write
+ * thousands of sessions of any user with every text 1,024 bytes long. So each machine
+ * gives at most FLEET_MACHINE_ROWS_MAX rows and FLEET_MACHINE_BYTES_MAX bytes to one
+ * answer (its first in `order`): it can neither push the user's sessions on the other
+ * machines past the answer's limit, nor make the answer (held by libpq, then by the
+ * reply) outgrow the agent's memory. `filter` picks the rows, on sessmgr.sessions s. */
+#define FROM_SESSIONS_CAPPED(filter, order)                                                             \
+        "FROM (SELECT s.*, row_number() OVER per_machine AS nth, "                                      \
+        "sum(octet_length(s::text)) OVER per_machine AS bytes FROM sessmgr.sessions s WHERE " filter " " \
+        "WINDOW per_machine AS (PARTITION BY s.machine_id ORDER BY " order " ROWS UNBOUNDED PRECEDING)) s " \
+        "JOIN sessmgr.machines m USING (machine_id) "                                                   \
+        "WHERE s.nth <= " STRINGIFY(FLEET_MACHINE_ROWS_MAX) " AND s.bytes <= " STRINGIFY(FLEET_MACHINE_BYTES_MAX) " "
 
 static int run(PGconn *queries, const char *sql, const ClientsContext *context, const char *caller,
                uint64_t current, const char *const *more, int n_more, PGresult **ret, char **ret_error) {
@@ -43,10 +55,10 @@ int fleet_query_open(PGconn *queries, const ClientsContext *context, const char 
         /* Two statements: with the user named, the partial index of open sessions by
          * user serves it. */
         static const char by_user[] = SELECT_SESSIONS
-                "WHERE s.state <> 'closed' AND s.user_name = $5 "
+                FROM_SESSIONS_CAPPED("s.state <> 'closed' AND s.user_name = $5", "s.login_time DESC")
                 "ORDER BY m.host_name, s.login_time LIMIT " STRINGIFY(FLEET_LIST_MAX);
         static const char every_user[] = SELECT_SESSIONS
-                "WHERE s.state <> 'closed' "
+                FROM_SESSIONS_CAPPED("s.state <> 'closed'", "s.login_time DESC")
                 "ORDER BY s.user_name, m.host_name, s.login_time LIMIT " STRINGIFY(FLEET_LIST_MAX);
         const char *more[] = { user };
 
@@ -57,9 +69,10 @@ int fleet_query_open(PGconn *queries, const ClientsContext *context, const char 
 int fleet_query_history(PGconn *queries, const ClientsContext *context, const char *caller, const char *user,
                         int64_t since_usec, uint32_t limit, PGresult **ret, char **ret_error) {
         static const char sql[] = SELECT_SESSIONS
-                "WHERE s.state = 'closed' AND ($5::text IS NULL OR s.user_name = $5) "
-                "AND ($6::bigint = 0 OR s.end_time >= sessmgr.from_usec($6::bigint)) "
-                "ORDER BY s.end_time DESC LIMIT $7::bigint";
+                FROM_SESSIONS_CAPPED("s.state = 'closed' AND ($5::text IS NULL OR s.user_name = $5) "
+                                     "AND ($6::bigint = 0 OR s.end_time >= sessmgr.from_usec($6::bigint))",
+                                     "s.end_time DESC NULLS LAST")
+                "ORDER BY s.end_time DESC NULLS LAST LIMIT $7::bigint";
         char since_text[24], limit_text[16];
         const char *more[] = { user, since_text, limit_text };
 
@@ -71,6 +84,7 @@ int fleet_query_history(PGconn *queries, const ClientsContext *context, const ch
 int fleet_query_one(PGconn *queries, const ClientsContext *context, const char *caller, uint64_t current,
                     const char *host, uint64_t id, PGresult **ret, char **ret_error) {
         static const char sql[] = SELECT_SESSIONS
+                "FROM sessmgr.sessions s JOIN sessmgr.machines m USING (machine_id) "
                 "WHERE m.host_name = $5 AND s.session_id = $6::bigint "
                 "ORDER BY s.state <> 'closed' DESC, s.login_time DESC LIMIT 1";
         char id_text[24];

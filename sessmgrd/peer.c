@@ -11,6 +11,7 @@
 
 #include "macro.h"
 #include "peer.h"
+#include "subordinate-uid.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77         /* Linux 6.5 */
@@ -84,31 +85,6 @@ int peer_get_logind_session(int socket_fd, pid_t pid_at_accept, char **ret) {
         if (pid_at_accept <= 0)
                 return -ESRCH;
         return sd_pid_get_session(pid_at_accept, ret);
-}
-
-/* Whose subordinate uid this is, from /etc/subuid ("name:first:count"): newuidmap maps
- * nothing else into a user namespace. */
-static int subordinate_uid_owner(uid_t uid, uid_t *ret) {
-        _cleanup_(fclosep) FILE *file = fopen("/etc/subuid", "re");
-        char line[512];
-
-        if (!file)
-                return errno == ENOENT ? 0 : -errno;
-        while (fgets(line, sizeof(line), file)) {
-                unsigned long long first, count;
-                char name[256];
-                struct passwd *entry;
-
-                if (sscanf(line, "%255[^:]:%llu:%llu", name, &first, &count) != 3 ||
-                    uid < first || uid - first >= count)
-                        continue;
-                entry = getpwnam(name);
-                if (!entry)
-                        continue;
-                *ret = entry->pw_uid;
-                return 1;
-        }
-        return 0;
 }
 
 int peer_get_owner_uid(const struct ucred *credentials, uid_t *ret) {

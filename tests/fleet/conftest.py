@@ -61,3 +61,9 @@ def fleet(server):
     result.add("D", admin=True)
     yield result
     result.close()
+
+
+def pytest_configure(config):
+    # Tests that reproduce a known, documented limit not fixed yet: run by hand, kept out
+    # of the suite's count by scripts/test (-m "not known_limit").
+    config.addinivalue_line("markers", "known_limit: reproduces a documented limit that is not fixed yet")
