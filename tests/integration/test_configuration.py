@@ -72,10 +72,12 @@ def test_drop_ins_are_read_by_name_with_etc_masking_the_package(world):
 
     dumped = sessmgrd("--config-root", root, "--dump-config")
     assert dumped.returncode == 0, dumped.stderr
-    assert dumped.stdout == ("[Activity]\nPollIntervalSec=30\n\n"
+    assert dumped.stdout == ("[Database]\nFlushIntervalSec=1\n\n"
+                             "[Activity]\nPollIntervalSec=30\n\n"
                              "[History]\nRetentionDays=40\n\n"
                              "[IdleLogout]\nIdleTimeoutSec=3600\nWarnSec=600\n"
-                             "ExemptUsers=root bob\nExemptServices=login\nCountProcessActivity=no\n")
+                             "ExemptUsers=root bob\nExemptServices=login\nCountProcessActivity=no\n\n"
+                             "[Fleet]\nAgentUser=\n")
 
     # The daemon reads the same files: the masked one would stop it.
     world.start_daemon("--config-root", str(root))

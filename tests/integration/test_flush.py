@@ -40,7 +40,7 @@ class SyncWatch:
         self.process.wait(timeout=10)
         syncs = []
         for line in self.log_path.read_text().splitlines():
-            match = re.match(r"(\d+) (\d+\.\d+) f(?:data)?sync\(", line)
+            match = re.match(r"(\d+)\s+(\d+\.\d+) f(?:data)?sync\(", line)
             if match:   # a call split by another thread's shows its start once
                 syncs.append((float(match.group(2)), int(match.group(1))))
         return syncs
@@ -115,8 +115,14 @@ def test_a_steady_stream_of_logins_is_flushed_while_it_lasts(world):
     assert len(in_the_event_loop) <= 2 * (len(calls) // 100 + 1), f"{len(in_the_event_loop)} for {len(calls)} logins"
     assert len(calls) > 200, "the stream was too slow to tell"
     assert during, f"no flush during {calls[-1] - calls[0]:.1f} s of logins (longest gap {max(gaps):.3f} s)"
-    # Many commits share a flush (checkpoints, every few hundred logins, add theirs).
-    assert len(during) < len(calls) / 10, f"{len(during)} flushes for {len(calls)} logins"
+    # Many commits share a flush: at most one per pause of the stream long enough to look
+    # idle (a loaded machine makes many), one per interval, and the checkpoints' (a few
+    # syncs every few hundred logins); never one per login.
+    pauses = sum(gap > 0.004 for gap in gaps)
+    seconds = calls[-1] - calls[0]
+    bound = pauses + 2 * seconds + 2 * (len(calls) // 300) + 6
+    assert len(during) <= bound, f"{len(during)} flushes for {len(calls)} logins, {pauses} pauses"
+    assert len(during) < len(calls), f"{len(during)} flushes for {len(calls)} logins"
 
 
 def test_flush_interval_out_of_range_is_refused(world):
