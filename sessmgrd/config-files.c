@@ -185,7 +185,8 @@ int config_files_find(const char *root, char ***ret_paths, char **ret_error) {
                 if (r < 0)
                         return r;
         }
-        qsort(drop_ins.items, drop_ins.count, sizeof(DropIn), compare_names);
+        if (drop_ins.count > 1)         /* qsort() may not be given NULL, even for none */
+                qsort(drop_ins.items, drop_ins.count, sizeof(DropIn), compare_names);
         for (size_t i = 0; i < drop_ins.count; i++)
                 if (!drop_ins.items[i].masked && append(&paths, &count, &allocated, drop_ins.items[i].path) < 0)
                         return -ENOMEM;

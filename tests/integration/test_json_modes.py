@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import SESSMGRCTL
+from conftest import PRELOAD_FIRST, SESSMGRCTL
 
 
 def open_logind_session(world, user, uid, logind_session):
@@ -27,7 +27,8 @@ def on_terminal(world, *arguments, user=None):
     output with the terminal's \\r\\n made \\n)."""
     controller, terminal = pty.openpty()
     environment = world.wrapper_environment()
-    environment["LD_PRELOAD"] = "libnss_wrapper.so"
+    # The sanitizers' runtime first in sanitizer builds, as conftest's ctl() does.
+    environment["LD_PRELOAD"] = f"{PRELOAD_FIRST} libnss_wrapper.so".strip()
     try:
         process = subprocess.run(world.as_user(user) + [SESSMGRCTL, "--socket", world.socket, *arguments],
                                  stdout=terminal, stderr=subprocess.PIPE, env=environment, timeout=30)
