@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,7 +170,13 @@ int session_print_details(FILE *output, const SessionRecord *record, bool curren
                         break;
                 }
                 case FIELD_STATE:  fputs(session_state_to_string(*(const SessionState *) p), output); break;
-                case FIELD_UINT64: fprintf(output, "%" PRIu64, *(const uint64_t *) p); break;
+                case FIELD_UINT64:
+                        /* No session it was started from: "-", as for any field not known. */
+                        if (field->offset == offsetof(SessionRecord, parent_id) && *(const uint64_t *) p == 0)
+                                fputs("-", output);
+                        else
+                                fprintf(output, "%" PRIu64, *(const uint64_t *) p);
+                        break;
                 case FIELD_UINT32: fprintf(output, "%" PRIu32, *(const uint32_t *) p); break;
                 case FIELD_UINT16: fprintf(output, "%u", (unsigned) *(const uint16_t *) p); break;
                 case FIELD_TIME:   print_time(output, *(const int64_t *) p, now); break;

@@ -239,6 +239,8 @@ static void test_show_is_safe(void **state) {
         /* Device and From, built from several fields, are sanitised as a whole. */
         assert_non_null(strstr(output, "          Device: sshd\\x1b[2J pts/3\\xc2\\x9b2J :0\\xe2\\x80\\xae (\\xe2\\x81\\xa6gnome)\n"));
         assert_non_null(strstr(output, "            From: evil\\xc2\\x9b31m\\xe2\\x80\\x8d\\x7f.example\n"));
+        /* Not started inside another session: no "0" that reads like a session id. */
+        assert_non_null(strstr(output, "    Started from: -\n"));
         free(output);
         assert_non_null(setlocale(LC_ALL, "C"));
 }
