@@ -93,8 +93,11 @@ static int method_apply_revocation(Call *call, sd_bus_error *error) {
         if (r < 0)
                 return reply_store_read_failed(-r, error);
         if (strcmp(user, record.user) != 0) {
+                /* The name is the agent's word: escaped like the reason before it is logged. */
+                _cleanup_(freep) char *named = text_escape(user, REVOKE_REASON_MAX, 0);
+
                 log_warning("fleet revocation of session %" PRIu64 " refused: it belongs to %s, not to %s (%s)",
-                            id, record.user, user, reason);
+                            id, record.user, named ?: "?", reason);
                 return reply_outcome(call, "refused");
         }
         /* su and sudo -i share the logind session of the login they ran in, which may be

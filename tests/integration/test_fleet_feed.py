@@ -106,6 +106,11 @@ def test_a_revocation_names_the_sessions_user(world):
     error, _, reply = world.raw_call("ApplyRevocation", "tss", 999, "alice", "x", user="bob")
     assert (error, reply) == (None, ["gone"])
     assert "belongs to alice, not to carol" in world.daemon_log.read_text()
+    # The name is the agent's word: a newline in it cannot fake a line of the log.
+    error, _, reply = world.raw_call("ApplyRevocation", "tss", alice, "carol\nsessmgrd: forged", "x", user="bob")
+    assert (error, reply) == (None, ["refused"])
+    log = world.daemon_log.read_text()
+    assert "not to carol\\x0asessmgrd: forged" in log and "\nsessmgrd: forged" not in log
 
 
 def test_the_stable_view_reads_while_sessmgrd_writes(world):
